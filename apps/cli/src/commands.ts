@@ -1,0 +1,218 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { AppConfig } from '@lyotrace/config';
+import { Role, SiteKind, type Actor } from '@lyotrace/contracts';
+import { DomainError } from '@lyotrace/domain';
+import {
+  createDataSource,
+  runMigrations,
+  SiteRepository,
+  UserRepository,
+  type ActorContext,
+} from '@lyotrace/persistence';
+import {
+  AuditService,
+  BridgeCredentialService,
+  DemoSeedService,
+  SiteService,
+  UserService,
+  DEMO_PASSWORD,
+  DEMO_USERS,
+} from '@lyotrace/services';
+
+/** Every flag any command takes; all take a value. An unknown flag is a usage error, not a silent no-op. */
+export const FLAG_NAMES = [
+  'bridge-token-file',
+  'code',
+  'name',
+  'kind',
+  'org',
+  'timezone',
+  'username',
+  'password',
+  'role',
+  'site',
+  'display-name',
+  'id',
+  'reason',
+] as const;
+
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+export class UsageError extends Error {}
+
+export interface CommandContext {
+  config: AppConfig;
+  flags: Flags;
+  /** Opens the Nest context lazily: `migrate` must run before anything that needs the schema. */
+  app: () => Promise<INestApplicationContext>;
+  out: (line: string) => void;
+}
+
+/** The operator at the terminal; recorded as the actor of what the command changes. */
+const cliActor = (): ActorContext => ({
+  actor: { kind: 'system', name: `cli:${userInfo().username}` } satisfies Actor,
+});
+
+function required(flags: Flags, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function optional(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function oneOf<T extends string>(values: readonly T[], value: string, name: string): T {
+  if (!(values as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${values.join(', ')}`);
+  return value as T;
+}
+
+async function siteIdOf(app: INestApplicationContext, ref: string): Promise<string> {
+  const sites = app.get(SiteRepository);
+  const site = /^[0-9a-f-]{36}$/.test(ref) ? await sites.findById(ref) : await sites.findByCode(ref);
+  if (!site) throw new UsageError(`no site ${ref}`);
+  return site.id;
+}
+
+export const COMMANDS: Readonly<Record<string, { help: string; run(ctx: CommandContext): Promise<number> }>> =
+  {
+    migrate: {
+      help: 'apply pending database migrations (under an advisory lock)',
+      async run({ config, out }) {
+        const ds = createDataSource({
+          databaseUrl: config.DATABASE_URL,
+          poolSize: 2,
+          applicationName: 'lyotrace-migrate',
+        });
+        await ds.initialize();
+        try {
+          const applied = await runMigrations(ds);
+          out(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+        } finally {
+          await ds.destroy();
+        }
+        return 0;
+      },
+    },
+    'seed:demo': {
+      help: 'create the demo organisation, sites and users (idempotent) [--bridge-token-file PATH]',
+      async run({ config, flags, app, out }) {
+        if (config.NODE_ENV === 'production')
+          throw new UsageError('seed:demo refuses to run with NODE_ENV=production');
+        const tokenFile = optional(flags, 'bridge-token-file');
+        const ctx = await app();
+        // Keep a demo bridge token that still works; issue a new one when there is none or it was revoked.
+        const existing = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => '')).trim() : '';
+        const stillValid =
+          existing !== '' &&
+          (await ctx
+            .get(BridgeCredentialService)
+            .authenticate(existing)
+            .then(
+              () => true,
+              () => false,
+            ));
+        const result = await ctx
+          .get(DemoSeedService)
+          .seed({ rotateBridge: Boolean(tokenFile) && !stillValid });
+        if (tokenFile && result.bridgeToken)
+          await writeFile(tokenFile, `${result.bridgeToken}\n`, { mode: 0o600 });
+        out(result.created.length ? `created: ${result.created.join(', ')}` : 'demo data already present');
+        out(
+          `demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.username} (${u.role})`).join(', ')}`,
+        );
+        return 0;
+      },
+    },
+    'site:create': {
+      help: 'create a site: --code --name --kind production|warehouse|clinic [--org NAME] [--timezone ZONE]',
+      async run({ flags, app, out }) {
+        const site = await (await app()).get(SiteService).create(cliActor(), {
+          organisation: optional(flags, 'org') ?? 'Default organisation',
+          code: required(flags, 'code'),
+          name: required(flags, 'name'),
+          kind: oneOf(Object.values(SiteKind), required(flags, 'kind'), 'kind'),
+          timezone: optional(flags, 'timezone'),
+        });
+        out(`site ${site.code} created: ${site.id}`);
+        return 0;
+      },
+    },
+    'user:create': {
+      help: 'create a user: --username --password --role ROLE [--site CODE|ID] [--display-name NAME]',
+      async run({ flags, app, out }) {
+        const ctx = await app();
+        const username = required(flags, 'username');
+        const site = optional(flags, 'site');
+        const user = await ctx.get(UserService).create(cliActor(), {
+          username,
+          displayName: optional(flags, 'display-name') ?? username,
+          password: required(flags, 'password'),
+          role: oneOf(Object.values(Role), required(flags, 'role'), 'role'),
+          siteId: site ? await siteIdOf(ctx, site) : null,
+        });
+        out(`user ${user.username} (${user.role}) created: ${user.id}`);
+        return 0;
+      },
+    },
+    'user:unlock': {
+      help: 'unlock an account locked by failed attempts: --username --reason',
+      async run({ flags, app, out }) {
+        const ctx = await app();
+        const user = await ctx.get(UserRepository).findForAuthentication(required(flags, 'username'));
+        if (!user) throw new UsageError('no such user');
+        await ctx.get(UserService).unlock(cliActor(), user.id, required(flags, 'reason'));
+        out(`user ${user.username} unlocked`);
+        return 0;
+      },
+    },
+    'bridge:create': {
+      help: "issue a site's bridge credential: --site CODE|ID [--name NAME]; prints the token once",
+      async run({ flags, app, out }) {
+        const ctx = await app();
+        const issued = await ctx
+          .get(BridgeCredentialService)
+          .issue(cliActor(), await siteIdOf(ctx, required(flags, 'site')), optional(flags, 'name'));
+        out(`bridge credential ${issued.id} for site ${issued.siteId}`);
+        out(`BRIDGE_TOKEN=${issued.token}`);
+        out('store it now: it is not shown again');
+        return 0;
+      },
+    },
+    'bridge:revoke': {
+      help: 'revoke a bridge credential: --id ID --reason TEXT',
+      async run({ flags, app, out }) {
+        await (
+          await app()
+        )
+          .get(BridgeCredentialService)
+          .revoke(cliActor(), required(flags, 'id'), required(flags, 'reason'));
+        out('revoked');
+        return 0;
+      },
+    },
+    'audit:verify': {
+      help: 'walk the audit hash chain; exit 1 and name the first broken row if it is broken',
+      async run({ app, out }) {
+        const result = await (await app()).get(AuditService).verifyChain();
+        if (result.ok) {
+          out(`audit chain intact: ${result.eventsChecked} events in ${result.lanesChecked} lanes`);
+          return 0;
+        }
+        const b = result.firstBroken!;
+        out(`audit chain BROKEN at event id ${b.id} (lane ${b.lane}, seq ${b.laneSeq}): ${b.problem}`);
+        return 1;
+      },
+    },
+  };
+
+export function describeError(error: unknown): string {
+  if (error instanceof UsageError) return `usage: ${error.message}`;
+  if (error instanceof DomainError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,33 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '@lyotrace/config';
+import { JobName, QueueName } from '@lyotrace/contracts';
+import { Queue } from 'bullmq';
+
+/**
+ * Repeating jobs. `upsertJobScheduler` is idempotent by id, so N workers starting together still leave one
+ * schedule.
+ */
+@Injectable()
+export class Schedules implements OnApplicationBootstrap {
+  private readonly logger = new Logger(Schedules.name);
+
+  constructor(
+    @InjectQueue(QueueName.Maintenance) private readonly maintenance: Queue,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.AUDIT_VERIFY_CRON) return;
+    try {
+      await this.maintenance.upsertJobScheduler(
+        'audit-chain-verify-daily',
+        { pattern: this.config.AUDIT_VERIFY_CRON },
+        { name: JobName.AuditChainVerify, data: { verificationId: null } },
+      );
+    } catch (error) {
+      // Redis down at boot must not stop the worker: the schedule is set again at the next start.
+      this.logger.warn(`could not set the audit-chain schedule now: ${(error as Error).message}`);
+    }
+  }
+}

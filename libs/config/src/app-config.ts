@@ -1,0 +1,197 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/** Settings of the api, worker and cli processes. Each field is one environment variable. */
+export class AppConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL!: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET!: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  JWT_TTL_SECONDS = 900;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBool)
+  @IsBoolean()
+  LOG_PRETTY = false;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_WINDOW_SECONDS = 60;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOCKOUT_THRESHOLD = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOCKOUT_MINUTES = 15;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  AUDIT_CHAIN_LANES = 16;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WORKER_CONCURRENCY = 2;
+
+  @IsOptional()
+  @IsString()
+  AUDIT_VERIFY_CRON?: string = '0 3 * * *';
+}
+
+/** Settings of the firmware bridge: an API address and a token, nothing that reaches a database. */
+export class BridgeConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Matches(/^https?:\/\/.+/, { message: 'BRIDGE_API_URL must be an http(s):// URL' })
+  BRIDGE_API_URL = 'http://127.0.0.1:3000';
+
+  @IsOptional()
+  @IsString()
+  BRIDGE_TOKEN?: string;
+
+  @IsString()
+  BRIDGE_SPOOL_DIR = '.data/bridge-spool';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBool)
+  @IsBoolean()
+  LOG_PRETTY = false;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function describe(errors: ValidationError[]): { variables: string[]; message: string } {
+  const variables = errors.map((e) => e.property);
+  const lines = errors.map((e) => {
+    const why = Object.values(e.constraints ?? {}).join('; ');
+    return `  ${e.property}: ${why || 'invalid'}`;
+  });
+  return { variables, message: `Invalid configuration:\n${lines.join('\n')}` };
+}
+
+/** Variables without a default (declared with `!`), which an instance therefore does not list. */
+const REQUIRED_VARIABLES: Readonly<Record<string, readonly string[]>> = {
+  AppConfig: ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'],
+  BridgeConfig: [],
+};
+
+function load<T extends object>(cls: new () => T, env: Env): T {
+  const known = new Set([...Object.keys(new cls()), ...(REQUIRED_VARIABLES[cls.name] ?? [])]);
+  const picked: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    // An empty string counts as "not set", so that `FOO=` in a .env file falls back to the default.
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const instance = plainToInstance(cls, picked);
+  const errors = validateSync(instance, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const { variables, message } = describe(errors);
+    throw new ConfigError(variables, message);
+  }
+  return instance;
+}
+
+/**
+ * Reads the configuration once, at boot, and fails with a message naming every bad variable.
+ * The only place in the code base that reads `process.env` (STYLE.md habit 7).
+ */
+export function loadAppConfig(env: Env = process.env): AppConfig {
+  return load(AppConfig, env);
+}
+
+export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
+  return load(BridgeConfig, env);
+}
+
+/** Builds a config from explicit values (tests, benchmarks), validated the same way. */
+export function appConfigFrom(
+  values: Partial<Record<keyof AppConfig, string | number | boolean>>,
+): AppConfig {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) env[k] = String(v);
+  return load(AppConfig, env);
+}
+
+/** For the few tools (test harness, start script helpers) that must pass the environment on to a child. */
+export function currentEnvironment(): Env {
+  return process.env;
+}

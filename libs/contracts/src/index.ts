@@ -1,0 +1,5 @@
+export * from './roles.js';
+export * from './queues.js';
+export * from './problems.js';
+export * from './signatures.js';
+export * from './audit.js';

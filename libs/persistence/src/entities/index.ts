@@ -1,0 +1,28 @@
+import { AuditEventEntity } from './audit-event.entity.js';
+import { AuditVerificationEntity } from './audit-verification.entity.js';
+import { BridgeCredentialEntity } from './bridge-credential.entity.js';
+import { ElectronicSignatureEntity } from './electronic-signature.entity.js';
+import { OrganisationEntity } from './organisation.entity.js';
+import { SiteEntity } from './site.entity.js';
+import { UserEntity } from './user.entity.js';
+
+export {
+  AuditEventEntity,
+  AuditVerificationEntity,
+  BridgeCredentialEntity,
+  ElectronicSignatureEntity,
+  OrganisationEntity,
+  SiteEntity,
+  UserEntity,
+};
+export type { AuditVerificationStatus } from './audit-verification.entity.js';
+
+export const ENTITIES = [
+  OrganisationEntity,
+  SiteEntity,
+  UserEntity,
+  BridgeCredentialEntity,
+  AuditEventEntity,
+  ElectronicSignatureEntity,
+  AuditVerificationEntity,
+];

@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Platform1764014400000 } from './1764014400000-platform.js';
+
+/** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Platform1764014400000];

@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditEventView, AuditVerifyResult, JobName } from '@lyotrace/contracts';
+import { type Clock, LaneVerifier, notFound } from '@lyotrace/domain';
+import {
+  ActorContext,
+  actorIdentity,
+  AuditQuery,
+  AuditRepository,
+  AuditVerificationEntity,
+  AuditVerificationRepository,
+  CLOCK,
+  toAuditView,
+} from '@lyotrace/persistence';
+import { JobQueue } from './job-queue.js';
+
+export interface AuditPage {
+  items: AuditEventView[];
+  /** Pass as `beforeId` for the next (older) page; null at the end. */
+  nextBeforeId: string | null;
+}
+
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly verifications: AuditVerificationRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async find(query: AuditQuery): Promise<AuditPage> {
+    const rows = await this.audit.find({ ...query, limit: query.limit + 1 });
+    const items = rows.slice(0, query.limit).map(toAuditView);
+    return { items, nextBeforeId: rows.length > query.limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  /**
+   * Walks every lane of the chain from its first row (21 CFR Part 11 §11.10(e) / Annex 11 §9: the trail
+   * must show any change). Names the first broken row of the lowest broken lane.
+   */
+  async verifyChain(): Promise<AuditVerifyResult> {
+    let eventsChecked = 0;
+    const lanes = await this.audit.lanes();
+    for (const lane of lanes) {
+      const verifier = new LaneVerifier(lane);
+      for await (const row of this.audit.laneInOrder(lane)) {
+        const broken = verifier.accept(row);
+        if (broken) {
+          eventsChecked += verifier.checked;
+          return { ok: false, eventsChecked, lanesChecked: lanes.indexOf(lane) + 1, firstBroken: broken };
+        }
+      }
+      eventsChecked += verifier.checked;
+    }
+    return { ok: true, eventsChecked, lanesChecked: lanes.length, firstBroken: null };
+  }
+
+  async runVerification(verificationId: string | null, requestedBy = 'schedule'): Promise<AuditVerifyResult> {
+    const id = verificationId ?? (await this.verifications.create(requestedBy, this.clock.now())).id;
+    await this.verifications.mark(id, 'running');
+    try {
+      const result = await this.verifyChain();
+      await this.verifications.mark(id, result.ok ? 'intact' : 'broken', {
+        finishedAt: this.clock.now(),
+        eventsChecked: result.eventsChecked,
+        firstBroken: result.firstBroken,
+      });
+      if (!result.ok) this.logger.error(`audit chain broken: ${JSON.stringify(result.firstBroken)}`);
+      return result;
+    } catch (error) {
+      await this.verifications.mark(id, 'failed', {
+        finishedAt: this.clock.now(),
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  async getVerification(id: string): Promise<AuditVerificationEntity> {
+    const row = await this.verifications.findById(id);
+    if (!row) throw notFound('audit verification');
+    return row;
+  }
+}
+
+/** Queues a chain check for the worker (large trails take longer than an HTTP request should). */
+@Injectable()
+export class AuditVerificationScheduler {
+  constructor(
+    private readonly verifications: AuditVerificationRepository,
+    private readonly queue: JobQueue,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async request(ctx: ActorContext): Promise<AuditVerificationEntity> {
+    const row = await this.verifications.create(actorIdentity(ctx.actor).name, this.clock.now());
+    try {
+      await this.queue.enqueue(
+        JobName.AuditChainVerify,
+        { verificationId: row.id },
+        { jobId: `audit-verify-${row.id}` },
+      );
+    } catch (error) {
+      await this.verifications.mark(row.id, 'failed', {
+        finishedAt: this.clock.now(),
+        error: 'could not be queued',
+      });
+      throw error;
+    }
+    return row;
+  }
+}

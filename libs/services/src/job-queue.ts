@@ -1,0 +1,55 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { JOB_QUEUE, JobName, JobPayloads, ProblemCode, QueueName } from '@lyotrace/contracts';
+import { DomainError } from '@lyotrace/domain';
+import { Queue } from 'bullmq';
+
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+/**
+ * The one way business code puts work on a queue. Fails fast (503 QUEUE_UNAVAILABLE) when Redis is down
+ * instead of hanging a request: the producer connection has no offline queue, and every add has a deadline.
+ */
+@Injectable()
+export class JobQueue {
+  private readonly queues: Readonly<Record<QueueName, Queue>>;
+
+  constructor(@InjectQueue(QueueName.Maintenance) maintenance: Queue) {
+    this.queues = { [QueueName.Maintenance]: maintenance };
+  }
+
+  async enqueue<J extends JobName>(
+    name: J,
+    payload: JobPayloads[J],
+    options: { jobId?: string } = {},
+  ): Promise<string> {
+    const queue = this.queues[JOB_QUEUE[name]];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
+    });
+    try {
+      const job = await Promise.race([
+        queue.add(name, payload, {
+          jobId: options.jobId,
+          removeOnComplete: 1000,
+          removeOnFail: 5000,
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 2000 },
+        }),
+        deadline,
+      ]);
+      return job.id ?? '';
+    } catch (error) {
+      throw new DomainError(
+        ProblemCode.QueueUnavailable,
+        `the job queue is unavailable: ${(error as Error).message}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
