@@ -13,7 +13,14 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const options = Object.fromEntries(FLAG_NAMES.map((f) => [f, { type: 'string' as const }]));
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof options }>>;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage()}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const name = positionals[0];
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {

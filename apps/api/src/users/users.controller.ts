@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Role } from '@lyotrace/contracts';
 import type { ActorContext } from '@lyotrace/persistence';
@@ -28,6 +28,7 @@ export class UsersController {
   }
 
   @Post(':id/unlock')
+  @HttpCode(200)
   unlock(
     @Ctx() ctx: ActorContext,
     @Param('id', ParseUUIDPipe) id: string,
