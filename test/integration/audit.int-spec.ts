@@ -35,7 +35,12 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
     await db.destroy();
   });
 
-  const verify = () => api.request<{ ok: boolean; firstBroken: { id: string; problem: string } | null; eventsChecked: number }>('POST', '/api/audit/verify', { token: qaToken });
+  const verify = () =>
+    api.request<{ ok: boolean; firstBroken: { id: string; problem: string } | null; eventsChecked: number }>(
+      'POST',
+      '/api/audit/verify',
+      { token: qaToken },
+    );
 
   /** Drops the append-only trigger, runs SQL, puts the trigger back — what someone with DBA rights could do. */
   async function behindTheTriggersBack(sql: string, params: unknown[]): Promise<void> {
@@ -74,24 +79,35 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
 
   it('refuses UPDATE, DELETE and TRUNCATE in the database itself', async () => {
     const [row] = await db.query<AuditRow[]>('SELECT id FROM audit_event ORDER BY id LIMIT 1');
-    await expect(db.query(`UPDATE audit_event SET reason = 'edited' WHERE id = $1`, [row!.id])).rejects.toThrow(/append-only/);
+    await expect(
+      db.query(`UPDATE audit_event SET reason = 'edited' WHERE id = $1`, [row!.id]),
+    ).rejects.toThrow(/append-only/);
     await expect(db.query('DELETE FROM audit_event WHERE id = $1', [row!.id])).rejects.toThrow(/append-only/);
     await expect(db.query('TRUNCATE audit_event')).rejects.toThrow(/append-only/);
   });
 
   it('finds a row modified behind the trigger and names it; the chain is whole again once restored', async () => {
     const target = await makeUser(api.app, Role.Production);
-    const [row] = await db.query<AuditRow[]>(`SELECT * FROM audit_event WHERE entity_id = $1 AND action = 'user.create'`, [target.id]);
+    const [row] = await db.query<AuditRow[]>(
+      `SELECT * FROM audit_event WHERE entity_id = $1 AND action = 'user.create'`,
+      [target.id],
+    );
     expect((await verify()).body.ok).toBe(true);
 
     const forged = { ...row!.new_values, role: 'admin' };
-    await behindTheTriggersBack('UPDATE audit_event SET new_values = $2 WHERE id = $1', [row!.id, JSON.stringify(forged)]);
+    await behindTheTriggersBack('UPDATE audit_event SET new_values = $2 WHERE id = $1', [
+      row!.id,
+      JSON.stringify(forged),
+    ]);
     try {
       const res = await verify();
       expect(res.body.ok).toBe(false);
       expect(res.body.firstBroken).toMatchObject({ id: row!.id, problem: expect.stringMatching(/modified/) });
     } finally {
-      await behindTheTriggersBack('UPDATE audit_event SET new_values = $2 WHERE id = $1', [row!.id, JSON.stringify(row!.new_values)]);
+      await behindTheTriggersBack('UPDATE audit_event SET new_values = $2 WHERE id = $1', [
+        row!.id,
+        JSON.stringify(row!.new_values),
+      ]);
     }
     expect((await verify()).body.ok).toBe(true);
   });
@@ -100,7 +116,8 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
     const runner = api.app.get(TransactionRunner);
     const marker = unique('gap');
     await runner.run({ actor: system }, async (uow) => {
-      for (let i = 0; i < 3; i += 1) await uow.audit({ action: 'test.event', entityType: 'test', entityId: `${marker}-${i}` });
+      for (let i = 0; i < 3; i += 1)
+        await uow.audit({ action: 'test.event', entityType: 'test', entityId: `${marker}-${i}` });
     });
     const rows = await db.query<(AuditRow & Record<string, unknown>)[]>(
       'SELECT * FROM audit_event WHERE entity_id LIKE $1 ORDER BY lane_seq',
@@ -131,16 +148,26 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         runner.run({ actor: system }, async (uow) => {
-          for (let j = 0; j < 3; j += 1) await uow.audit({ action: 'test.concurrent', entityType: 'test', entityId: `${marker}-${i}-${j}` });
+          for (let j = 0; j < 3; j += 1)
+            await uow.audit({
+              action: 'test.concurrent',
+              entityType: 'test',
+              entityId: `${marker}-${i}-${j}`,
+            });
         }),
       ),
     );
-    const rows = await db.query<{ lane: number; entity_id: string }[]>('SELECT lane, entity_id FROM audit_event WHERE entity_id LIKE $1', [`${marker}-%`]);
+    const rows = await db.query<{ lane: number; entity_id: string }[]>(
+      'SELECT lane, entity_id FROM audit_event WHERE entity_id LIKE $1',
+      [`${marker}-%`],
+    );
     expect(rows).toHaveLength(120);
     expect(new Set(rows.map((r) => r.lane)).size).toBeGreaterThan(1);
     // The three events of one transaction share a lane.
     for (let i = 0; i < 40; i += 1) {
-      expect(new Set(rows.filter((r) => r.entity_id.startsWith(`${marker}-${i}-`)).map((r) => r.lane)).size).toBe(1);
+      expect(
+        new Set(rows.filter((r) => r.entity_id.startsWith(`${marker}-${i}-`)).map((r) => r.lane)).size,
+      ).toBe(1);
     }
     const res = await verify();
     expect(res.body.ok).toBe(true);
@@ -150,24 +177,50 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
   it('lets QA filter the trail by entity, user and time, newest first, with paging', async () => {
     const subject = await makeUser(api.app, Role.Warehouse);
     const subjectToken = await api.login(subject.username, subject.password);
-    await api.request('POST', '/api/auth/login', { body: { username: subject.username, password: 'wrong-password-x' } });
+    await api.request('POST', '/api/auth/login', {
+      body: { username: subject.username, password: 'wrong-password-x' },
+    });
     expect(subjectToken).toBeTruthy();
 
-    const byEntity = await api.request<{ items: AuditRow[] & { action: string }[] }>('GET', `/api/audit?entityType=user&entityId=${subject.id}`, { token: qaToken });
+    const byEntity = await api.request<{ items: AuditRow[] & { action: string }[] }>(
+      'GET',
+      `/api/audit?entityType=user&entityId=${subject.id}`,
+      { token: qaToken },
+    );
     expect(byEntity.status).toBe(200);
-    expect(byEntity.body.items.map((e) => e.action)).toEqual(['auth.login_failed', 'auth.login', 'user.create']);
+    expect(byEntity.body.items.map((e) => e.action)).toEqual([
+      'auth.login_failed',
+      'auth.login',
+      'user.create',
+    ]);
 
-    const byUser = await api.request<{ items: { actorName: string }[] }>('GET', `/api/audit?username=${subject.username}`, { token: qaToken });
+    const byUser = await api.request<{ items: { actorName: string }[] }>(
+      'GET',
+      `/api/audit?username=${subject.username}`,
+      { token: qaToken },
+    );
     expect(byUser.body.items.length).toBeGreaterThan(0);
     expect(byUser.body.items.every((e) => e.actorName === subject.username)).toBe(true);
 
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    const none = await api.request<{ items: unknown[] }>('GET', `/api/audit?from=${encodeURIComponent(future)}`, { token: qaToken });
+    const none = await api.request<{ items: unknown[] }>(
+      'GET',
+      `/api/audit?from=${encodeURIComponent(future)}`,
+      { token: qaToken },
+    );
     expect(none.body.items).toHaveLength(0);
 
-    const page1 = await api.request<{ items: { id: string }[]; nextBeforeId: string }>('GET', '/api/audit?limit=2', { token: qaToken });
+    const page1 = await api.request<{ items: { id: string }[]; nextBeforeId: string }>(
+      'GET',
+      '/api/audit?limit=2',
+      { token: qaToken },
+    );
     expect(page1.body.items).toHaveLength(2);
-    const page2 = await api.request<{ items: { id: string }[] }>('GET', `/api/audit?limit=2&beforeId=${page1.body.nextBeforeId}`, { token: qaToken });
+    const page2 = await api.request<{ items: { id: string }[] }>(
+      'GET',
+      `/api/audit?limit=2&beforeId=${page1.body.nextBeforeId}`,
+      { token: qaToken },
+    );
     expect(BigInt(page2.body.items[0]!.id)).toBeLessThan(BigInt(page1.body.items[1]!.id));
 
     const bad = await api.request('GET', '/api/audit?from=yesterday', { token: qaToken });
@@ -184,13 +237,17 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
   describe('queued verification, processed by the worker over the real Redis', () => {
     let worker: INestApplicationContext;
     beforeAll(async () => {
-      worker = await NestFactory.createApplicationContext(WorkerModule.register(api.config), { logger: false });
+      worker = await NestFactory.createApplicationContext(WorkerModule.register(api.config), {
+        logger: false,
+      });
       await worker.init();
     });
     afterAll(() => worker.close());
 
     it('runs the chain check in the worker and records the result', async () => {
-      const queued = await api.request<{ id: string; status: string }>('POST', '/api/audit/verifications', { token: qaToken });
+      const queued = await api.request<{ id: string; status: string }>('POST', '/api/audit/verifications', {
+        token: qaToken,
+      });
       expect(queued.status).toBe(202);
       expect(queued.body.status).toBe('queued');
       const deadline = Date.now() + 15_000;
@@ -198,11 +255,19 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
       let body: Record<string, unknown> = {};
       while (Date.now() < deadline && (status === 'queued' || status === 'running')) {
         await new Promise((r) => setTimeout(r, 100));
-        const res = await api.request<{ status: string }>('GET', `/api/audit/verifications/${queued.body.id}`, { token: qaToken });
+        const res = await api.request<{ status: string }>(
+          'GET',
+          `/api/audit/verifications/${queued.body.id}`,
+          { token: qaToken },
+        );
         status = res.body.status;
         body = res.body;
       }
-      expect(body).toMatchObject({ status: 'intact', eventsChecked: expect.any(Number), finishedAt: expect.any(String) });
+      expect(body).toMatchObject({
+        status: 'intact',
+        eventsChecked: expect.any(Number),
+        finishedAt: expect.any(String),
+      });
     });
   });
 });

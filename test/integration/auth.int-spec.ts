@@ -28,7 +28,10 @@ describe('authentication and authorisation', () => {
   });
 
   const auditOf = (entityId: string, action: string): Promise<{ new_values: Record<string, unknown> }[]> =>
-    db.query('SELECT new_values FROM audit_event WHERE entity_id = $1 AND action = $2 ORDER BY id', [entityId, action]);
+    db.query('SELECT new_values FROM audit_event WHERE entity_id = $1 AND action = $2 ORDER BY id', [
+      entityId,
+      action,
+    ]);
 
   describe('login', () => {
     it('answers a short-lived JWT that identifies the user, and audits the login', async () => {
@@ -45,7 +48,9 @@ describe('authentication and authorisation', () => {
 
     it('refuses a wrong password with AUTH_INVALID_CREDENTIALS and audits the attempt', async () => {
       const user = await makeUser(api.app, Role.Warehouse);
-      const res = await api.request('POST', '/api/auth/login', { body: { username: user.username, password: 'wrong-password-1' } });
+      const res = await api.request('POST', '/api/auth/login', {
+        body: { username: user.username, password: 'wrong-password-1' },
+      });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS' });
       const failed = await auditOf(user.id, 'auth.login_failed');
@@ -55,15 +60,21 @@ describe('authentication and authorisation', () => {
 
     it('answers an unknown user exactly like a wrong password, and audits it', async () => {
       const name = unique('ghost');
-      const res = await api.request('POST', '/api/auth/login', { body: { username: name, password: 'whatever-123' } });
+      const res = await api.request('POST', '/api/auth/login', {
+        body: { username: name, password: 'whatever-123' },
+      });
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS', detail: 'username or password is wrong' });
+      expect(res.body).toMatchObject({
+        code: 'AUTH_INVALID_CREDENTIALS',
+        detail: 'username or password is wrong',
+      });
       expect(await auditOf(name, 'auth.login_failed')).toHaveLength(1);
     });
 
     it('locks the account after the configured number of failures, even for the right password (Part 11 §11.300(d))', async () => {
       const user = await makeUser(api.app, Role.Production);
-      const attempt = (password: string) => api.request('POST', '/api/auth/login', { body: { username: user.username, password } });
+      const attempt = (password: string) =>
+        api.request('POST', '/api/auth/login', { body: { username: user.username, password } });
       expect((await attempt('bad-password-1')).status).toBe(401);
       expect((await attempt('bad-password-2')).status).toBe(401);
       const third = await attempt('bad-password-3');
@@ -72,7 +83,10 @@ describe('authentication and authorisation', () => {
       expect((await attempt(user.password)).status).toBe(423);
       expect(await auditOf(user.id, 'user.locked')).toHaveLength(1);
 
-      const unlock = await api.request('POST', `/api/users/${user.id}/unlock`, { token: adminToken, body: { reason: 'identity confirmed by phone' } });
+      const unlock = await api.request('POST', `/api/users/${user.id}/unlock`, {
+        token: adminToken,
+        body: { reason: 'identity confirmed by phone' },
+      });
       expect(unlock.status).toBe(200);
       expect((await attempt(user.password)).status).toBe(200);
     });
@@ -82,10 +96,18 @@ describe('authentication and authorisation', () => {
       try {
         const codes: number[] = [];
         for (let i = 0; i < 4; i += 1) {
-          codes.push((await limited.request('POST', '/api/auth/login', { body: { username: 'nobody', password: 'x' } })).status);
+          codes.push(
+            (
+              await limited.request('POST', '/api/auth/login', {
+                body: { username: 'nobody', password: 'x' },
+              })
+            ).status,
+          );
         }
         expect(codes).toEqual([401, 401, 401, 429]);
-        const last = await limited.request('POST', '/api/auth/login', { body: { username: 'nobody', password: 'x' } });
+        const last = await limited.request('POST', '/api/auth/login', {
+          body: { username: 'nobody', password: 'x' },
+        });
         expect(last.body).toMatchObject({ code: 'RATE_LIMITED' });
       } finally {
         await limited.close();
@@ -101,11 +123,22 @@ describe('authentication and authorisation', () => {
     });
 
     it('answers 401 AUTH_TOKEN_INVALID for a forged or expired token', async () => {
-      expect((await api.request('GET', '/api/sites', { token: 'not.a.jwt' })).body).toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
-      const forged = new JwtService({ secret: 'another-secret-another-secret-another' }).sign({ sub: 'x', role: 'admin' });
+      expect((await api.request('GET', '/api/sites', { token: 'not.a.jwt' })).body).toMatchObject({
+        code: 'AUTH_TOKEN_INVALID',
+      });
+      const forged = new JwtService({ secret: 'another-secret-another-secret-another' }).sign({
+        sub: 'x',
+        role: 'admin',
+      });
       expect((await api.request('GET', '/api/users', { token: forged })).status).toBe(401);
-      const expired = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'x', role: 'admin', exp: Math.floor(Date.now() / 1000) - 10 });
-      expect((await api.request('GET', '/api/users', { token: expired })).body).toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
+      const expired = new JwtService({ secret: TEST_JWT_SECRET }).sign({
+        sub: 'x',
+        role: 'admin',
+        exp: Math.floor(Date.now() / 1000) - 10,
+      });
+      expect((await api.request('GET', '/api/users', { token: expired })).body).toMatchObject({
+        code: 'AUTH_TOKEN_INVALID',
+      });
     });
 
     it('answers 403 FORBIDDEN for the wrong role', async () => {
@@ -124,7 +157,11 @@ describe('authentication and authorisation', () => {
           return 'oops';
         }
       }
-      @Module({ imports: [DiscoveryModule], controllers: [ForgottenController], providers: [RouteAccessCheck] })
+      @Module({
+        imports: [DiscoveryModule],
+        controllers: [ForgottenController],
+        providers: [RouteAccessCheck],
+      })
       class ForgottenModule {}
       const moduleRef = await Test.createTestingModule({ imports: [ForgottenModule] }).compile();
       const app = moduleRef.createNestApplication(new FastifyAdapter());
@@ -164,7 +201,12 @@ describe('authentication and authorisation', () => {
 
       const noSite = await api.request('POST', '/api/users', {
         token: adminToken,
-        body: { username: unique('clin'), displayName: 'Clinic One', password: FACTORY_PASSWORD, role: 'clinic' },
+        body: {
+          username: unique('clin'),
+          displayName: 'Clinic One',
+          password: FACTORY_PASSWORD,
+          role: 'clinic',
+        },
       });
       expect(noSite.status).toBe(422);
       expect(noSite.body).toMatchObject({ code: 'SITE_REQUIRED', field: 'siteId' });
@@ -172,7 +214,10 @@ describe('authentication and authorisation', () => {
 
     it('keeps the clinic-site rule in the database too', async () => {
       await expect(
-        db.query(`INSERT INTO app_user (username, display_name, password_hash, role, version) VALUES ($1, 'x', 'x', 'clinic', 1)`, [unique('raw')]),
+        db.query(
+          `INSERT INTO app_user (username, display_name, password_hash, role, version) VALUES ($1, 'x', 'x', 'clinic', 1)`,
+          [unique('raw')],
+        ),
       ).rejects.toThrow(/CHK_app_user_clinic_site/);
     });
 
@@ -193,11 +238,18 @@ describe('authentication and authorisation', () => {
   describe('bridge machine credentials', () => {
     it('issues one per site, stores only a hash, authenticates the bridge, and is revocable', async () => {
       const depot = await makeSite(api.app, SiteKind.Warehouse);
-      const issued = await api.request<{ id: string; token: string }>('POST', `/api/sites/${depot.id}/bridge-credentials`, { token: adminToken, body: {} });
+      const issued = await api.request<{ id: string; token: string }>(
+        'POST',
+        `/api/sites/${depot.id}/bridge-credentials`,
+        { token: adminToken, body: {} },
+      );
       expect(issued.status).toBe(201);
       const bridgeToken = issued.body.token;
       expect(bridgeToken).toMatch(/^lyb_/);
-      const [stored] = await db.query<{ secret_hash: string }[]>('SELECT secret_hash FROM bridge_credential WHERE id = $1', [issued.body.id]);
+      const [stored] = await db.query<{ secret_hash: string }[]>(
+        'SELECT secret_hash FROM bridge_credential WHERE id = $1',
+        [issued.body.id],
+      );
       expect(bridgeToken).not.toContain(stored!.secret_hash);
       expect(stored!.secret_hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -208,23 +260,36 @@ describe('authentication and authorisation', () => {
       expect((await api.request('GET', '/api/sites', { token: bridgeToken })).status).toBe(403);
       expect((await api.request('GET', '/api/bridge/whoami', { token: adminToken })).status).toBe(403);
 
-      const second = await api.request('POST', `/api/sites/${depot.id}/bridge-credentials`, { token: adminToken, body: {} });
+      const second = await api.request('POST', `/api/sites/${depot.id}/bridge-credentials`, {
+        token: adminToken,
+        body: {},
+      });
       expect(second.status).toBe(409);
       expect(second.body).toMatchObject({ code: 'BRIDGE_ALREADY_ACTIVE' });
 
-      const revoke = await api.request('POST', `/api/bridge-credentials/${issued.body.id}/revoke`, { token: adminToken, body: { reason: 'PC replaced' } });
+      const revoke = await api.request('POST', `/api/bridge-credentials/${issued.body.id}/revoke`, {
+        token: adminToken,
+        body: { reason: 'PC replaced' },
+      });
       expect(revoke.status).toBe(204);
       const after = await api.request('GET', '/api/bridge/whoami', { token: bridgeToken });
       expect(after.status).toBe(401);
       expect(after.body).toMatchObject({ code: 'AUTH_BRIDGE_TOKEN_INVALID' });
 
-      const replacement = await api.request('POST', `/api/sites/${depot.id}/bridge-credentials`, { token: adminToken, body: {} });
+      const replacement = await api.request('POST', `/api/sites/${depot.id}/bridge-credentials`, {
+        token: adminToken,
+        body: {},
+      });
       expect(replacement.status).toBe(201);
     });
 
     it('refuses a tampered bridge secret', async () => {
       const depot = await makeSite(api.app, SiteKind.Warehouse);
-      const issued = await api.request<{ token: string }>('POST', `/api/sites/${depot.id}/bridge-credentials`, { token: adminToken, body: {} });
+      const issued = await api.request<{ token: string }>(
+        'POST',
+        `/api/sites/${depot.id}/bridge-credentials`,
+        { token: adminToken, body: {} },
+      );
       const tampered = `${issued.body.token.slice(0, -2)}xx`;
       expect((await api.request('GET', '/api/bridge/whoami', { token: tampered })).status).toBe(401);
     });

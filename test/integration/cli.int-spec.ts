@@ -11,7 +11,13 @@ import { TEST_JWT_SECRET, testServices } from '../support/test-env.js';
 function cli(...args: string[]): { code: number; out: string; err: string } {
   const { databaseUrl, redisUrl } = testServices();
   const res = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', ...args], {
-    env: { ...currentEnvironment(), DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test' },
+    env: {
+      ...currentEnvironment(),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      NODE_ENV: 'test',
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -29,12 +35,32 @@ describe('admin CLI (npm run cli -- …)', () => {
 
   it('creates a site, a clinic user in it, and the site bridge credential (token printed once)', () => {
     const code = unique('CLI').toUpperCase();
-    const site = cli('site:create', '--code', code, '--name', 'CLI clinic', '--kind', 'clinic', '--timezone', 'Europe/Rome');
+    const site = cli(
+      'site:create',
+      '--code',
+      code,
+      '--name',
+      'CLI clinic',
+      '--kind',
+      'clinic',
+      '--timezone',
+      'Europe/Rome',
+    );
     expect(site.code).toBe(0);
     expect(site.out).toContain(`site ${code} created`);
 
     const username = unique('cli-user');
-    const user = cli('user:create', '--username', username, '--password', 'a-long-enough-password', '--role', 'clinic', '--site', code);
+    const user = cli(
+      'user:create',
+      '--username',
+      username,
+      '--password',
+      'a-long-enough-password',
+      '--role',
+      'clinic',
+      '--site',
+      code,
+    );
     expect(user.code).toBe(0);
     expect(user.out).toContain(`user ${username} (clinic) created`);
 
@@ -47,10 +73,26 @@ describe('admin CLI (npm run cli -- …)', () => {
   });
 
   it('fails with a clear message and a non-zero exit on bad input', () => {
-    const noSite = cli('user:create', '--username', unique('x'), '--password', 'a-long-enough-password', '--role', 'clinic');
+    const noSite = cli(
+      'user:create',
+      '--username',
+      unique('x'),
+      '--password',
+      'a-long-enough-password',
+      '--role',
+      'clinic',
+    );
     expect(noSite.code).toBe(1);
     expect(noSite.err).toContain('SITE_REQUIRED');
-    const badRole = cli('user:create', '--username', unique('x'), '--password', 'a-long-enough-password', '--role', 'boss');
+    const badRole = cli(
+      'user:create',
+      '--username',
+      unique('x'),
+      '--password',
+      'a-long-enough-password',
+      '--role',
+      'boss',
+    );
     expect(badRole.code).toBe(1);
     expect(badRole.err).toContain('--role must be one of');
     const unknownFlag = cli('migrate', '--force');

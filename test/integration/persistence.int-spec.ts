@@ -19,7 +19,9 @@ describe('persistence', () => {
   });
 
   it('applies each migration once, even when two processes migrate at the same time (advisory lock)', async () => {
-    const [a, b] = [1, 2].map(() => createDataSource({ databaseUrl: testServices().databaseUrl, poolSize: 2 }));
+    const [a, b] = [1, 2].map(() =>
+      createDataSource({ databaseUrl: testServices().databaseUrl, poolSize: 2 }),
+    );
     await Promise.all([a!.initialize(), b!.initialize()]);
     try {
       const results = await Promise.all([runMigrations(a!), runMigrations(b!)]);

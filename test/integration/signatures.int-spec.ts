@@ -30,20 +30,40 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     await db.destroy();
   });
 
-  async function signer(): Promise<{ id: string; username: string; password: string; token: string; displayName: string }> {
+  async function signer(): Promise<{
+    id: string;
+    username: string;
+    password: string;
+    token: string;
+    displayName: string;
+  }> {
     const user = await makeUser(api.app, Role.Qa, { displayName: 'Quinn Q. Signer' });
     return { ...user, token: await api.login(user.username, user.password) };
   }
 
   const countSignatures = async (entityId: string): Promise<number> =>
-    Number((await db.query<{ n: string }[]>('SELECT count(*) AS n FROM electronic_signature WHERE entity_id = $1', [entityId]))[0]!.n);
+    Number(
+      (
+        await db.query<{ n: string }[]>(
+          'SELECT count(*) AS n FROM electronic_signature WHERE entity_id = $1',
+          [entityId],
+        )
+      )[0]!.n,
+    );
 
   it('binds a signature to the printed name, meaning, reason, time and the exact record version', async () => {
     const qa = await signer();
     const site = await makeSite(api.app, SiteKind.Warehouse);
     const res = await api.request<Signature>('POST', '/api/signatures', {
       token: qa.token,
-      body: { entityType: 'site', entityId: site.id, expectedVersion: site.version, meaning: 'approval', reason: 'site set-up checked', password: qa.password },
+      body: {
+        entityType: 'site',
+        entityId: site.id,
+        expectedVersion: site.version,
+        meaning: 'approval',
+        reason: 'site set-up checked',
+        password: qa.password,
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
@@ -60,7 +80,11 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
 
     const read = await api.request<Signature>('GET', `/api/signatures/${res.body.id}`, { token: qa.token });
     expect(read.body).toEqual(res.body);
-    const list = await api.request<Signature[]>('GET', `/api/signatures?entityType=site&entityId=${site.id}`, { token: qa.token });
+    const list = await api.request<Signature[]>(
+      'GET',
+      `/api/signatures?entityType=site&entityId=${site.id}`,
+      { token: qa.token },
+    );
     expect(list.body.map((s) => s.id)).toEqual([res.body.id]);
 
     const audit = await db.query<{ reason: string; new_values: Record<string, unknown> }[]>(
@@ -68,7 +92,10 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
       [site.id],
     );
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ reason: 'site set-up checked', new_values: { signatureId: res.body.id, meaning: 'approval', version: site.version } });
+    expect(audit[0]).toMatchObject({
+      reason: 'site set-up checked',
+      new_values: { signatureId: res.body.id, meaning: 'approval', version: site.version },
+    });
     expect(String(audit[0]!.new_values.manifest)).toContain('Quinn Q. Signer');
   });
 
@@ -77,12 +104,21 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const site = await makeSite(api.app, SiteKind.Warehouse);
     const res = await api.request('POST', '/api/signatures', {
       token: qa.token,
-      body: { entityType: 'site', entityId: site.id, meaning: 'approval', reason: 'looks fine', password: 'not-my-password' },
+      body: {
+        entityType: 'site',
+        entityId: site.id,
+        meaning: 'approval',
+        reason: 'looks fine',
+        password: 'not-my-password',
+      },
     });
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ code: 'SIGNATURE_INVALID_PASSWORD', field: 'password' });
     expect(await countSignatures(site.id)).toBe(0);
-    const failed = await db.query(`SELECT 1 FROM audit_event WHERE action = 'signature.password_failed' AND entity_id = $1`, [qa.id]);
+    const failed = await db.query(
+      `SELECT 1 FROM audit_event WHERE action = 'signature.password_failed' AND entity_id = $1`,
+      [qa.id],
+    );
     expect(failed).toHaveLength(1);
   });
 
@@ -90,7 +126,10 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const qa = await signer();
     const site = await makeSite(api.app, SiteKind.Warehouse);
     const sign = (password: string) =>
-      api.request('POST', '/api/signatures', { token: qa.token, body: { entityType: 'site', entityId: site.id, meaning: 'review', reason: 'r', password } });
+      api.request('POST', '/api/signatures', {
+        token: qa.token,
+        body: { entityType: 'site', entityId: site.id, meaning: 'review', reason: 'r', password },
+      });
     expect((await sign('wrong-1')).status).toBe(401);
     expect((await sign('wrong-2')).status).toBe(401);
     expect((await sign('wrong-3')).status).toBe(423);
@@ -103,7 +142,14 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const site = await makeSite(api.app, SiteKind.Clinic);
     const res = await api.request('POST', '/api/signatures', {
       token: qa.token,
-      body: { entityType: 'site', entityId: site.id, expectedVersion: site.version + 1, meaning: 'approval', reason: 'r', password: qa.password },
+      body: {
+        entityType: 'site',
+        entityId: site.id,
+        expectedVersion: site.version + 1,
+        meaning: 'approval',
+        reason: 'r',
+        password: qa.password,
+      },
     });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ code: 'SIGNATURE_VERSION_MISMATCH', currentVersion: site.version });
@@ -114,10 +160,16 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const qa = await signer();
     const site = await makeSite(api.app, SiteKind.Clinic);
     const base = { entityType: 'site', entityId: site.id, password: qa.password };
-    const noMeaning = await api.request('POST', '/api/signatures', { token: qa.token, body: { ...base, meaning: 'because', reason: 'r' } });
+    const noMeaning = await api.request('POST', '/api/signatures', {
+      token: qa.token,
+      body: { ...base, meaning: 'because', reason: 'r' },
+    });
     expect(noMeaning.status).toBe(422);
     expect(noMeaning.body).toMatchObject({ code: 'SIGNATURE_MEANING_INVALID', field: 'meaning' });
-    const noReason = await api.request('POST', '/api/signatures', { token: qa.token, body: { ...base, meaning: 'review', reason: '   ' } });
+    const noReason = await api.request('POST', '/api/signatures', {
+      token: qa.token,
+      body: { ...base, meaning: 'review', reason: '   ' },
+    });
     expect(noReason.status).toBe(422);
     expect(noReason.body).toMatchObject({ code: 'SIGNATURE_REASON_REQUIRED', field: 'reason' });
     expect(await countSignatures(site.id)).toBe(0);
@@ -127,7 +179,13 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const qa = await signer();
     const missing = await api.request('POST', '/api/signatures', {
       token: qa.token,
-      body: { entityType: 'site', entityId: '00000000-0000-4000-8000-000000000000', meaning: 'review', reason: 'r', password: qa.password },
+      body: {
+        entityType: 'site',
+        entityId: '00000000-0000-4000-8000-000000000000',
+        meaning: 'review',
+        reason: 'r',
+        password: qa.password,
+      },
     });
     expect(missing.status).toBe(404);
     const wh = await makeUser(api.app, Role.Warehouse);
@@ -145,9 +203,19 @@ describe('electronic signatures (21 CFR Part 11 §11.50, §11.70, §11.200)', ()
     const site = await makeSite(api.app, SiteKind.Warehouse);
     const res = await api.request<Signature>('POST', '/api/signatures', {
       token: qa.token,
-      body: { entityType: 'site', entityId: site.id, meaning: 'review', reason: 'periodic review', password: qa.password },
+      body: {
+        entityType: 'site',
+        entityId: site.id,
+        meaning: 'review',
+        reason: 'periodic review',
+        password: qa.password,
+      },
     });
-    await expect(db.query(`UPDATE electronic_signature SET meaning = 'approval' WHERE id = $1`, [res.body.id])).rejects.toThrow(/append-only/);
-    await expect(db.query('DELETE FROM electronic_signature WHERE id = $1', [res.body.id])).rejects.toThrow(/append-only/);
+    await expect(
+      db.query(`UPDATE electronic_signature SET meaning = 'approval' WHERE id = $1`, [res.body.id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(db.query('DELETE FROM electronic_signature WHERE id = $1', [res.body.id])).rejects.toThrow(
+      /append-only/,
+    );
   });
 });

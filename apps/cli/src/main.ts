@@ -13,7 +13,9 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const options = Object.fromEntries(FLAG_NAMES.map((f) => [f, { type: 'string' as const }]));
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof options }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof options }>
+  >;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
   } catch (error) {

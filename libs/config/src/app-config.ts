@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsBoolean,
   IsIn,
   IsInt,
@@ -147,14 +148,19 @@ function describe(errors: ValidationError[]): { variables: string[]; message: st
   return { variables, message: `Invalid configuration:\n${lines.join('\n')}` };
 }
 
-/** Variables without a default (declared with `!`), which an instance therefore does not list. */
-const REQUIRED_VARIABLES: Readonly<Record<string, readonly string[]>> = {
-  AppConfig: ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'],
-  BridgeConfig: [],
-};
+/**
+ * Every variable a settings class declares: the decorated properties, including those without a default,
+ * which an instance does not list as own keys.
+ */
+function variablesOf(cls: new () => object): Set<string> {
+  const decorated = getMetadataStorage()
+    .getTargetValidationMetadatas(cls, '', true, false)
+    .map((m) => m.propertyName);
+  return new Set([...Object.keys(new cls()), ...decorated]);
+}
 
 function load<T extends object>(cls: new () => T, env: Env): T {
-  const known = new Set([...Object.keys(new cls()), ...(REQUIRED_VARIABLES[cls.name] ?? [])]);
+  const known = variablesOf(cls);
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];

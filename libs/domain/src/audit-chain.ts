@@ -70,6 +70,8 @@ export class LaneVerifier {
   accept(row: ChainedAuditRow): ChainBreak | null {
     this.checked += 1;
     const where = { id: row.id, lane: row.lane, laneSeq: row.laneSeq.toString() };
+    if (row.lane !== this.lane)
+      return { ...where, problem: `row of lane ${row.lane} fed to the verifier of lane ${this.lane}` };
     if (row.laneSeq !== this.expectedSeq) {
       return {
         ...where,

@@ -10,7 +10,9 @@ export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 256;
 
 export function assertPasswordAcceptable(username: string, password: string): void {
-  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+  // Length in Unicode code points, not UTF-16 units (NIST SP 800-63B §5.1.1.2: each character counts once).
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
     throw new DomainError(
       ProblemCode.PasswordPolicy,
       `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,

@@ -41,6 +41,9 @@ const FASTIFY_CODES: Readonly<Record<string, ProblemCode>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ProblemCode.ValidationFailed,
 };
 
+const messageOf = (e: { message?: unknown }, fallback: string): string =>
+  typeof e.message === 'string' && e.message !== '' ? e.message : fallback;
+
 function make(
   code: ProblemCode,
   status: number,
@@ -70,7 +73,8 @@ export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof HttpException) {
     // Nest wraps Fastify's own errors (body parsing) in an HttpException whose cause is the original.
     const cause = error.cause as { code?: unknown } | undefined;
-    if (cause && typeof cause.code === 'string' && cause.code in FASTIFY_CODES) return toProblem(cause);
+    if (cause && typeof cause.code === 'string' && Object.hasOwn(FASTIFY_CODES, cause.code))
+      return toProblem(cause);
     const status = error.getStatus();
     const response = error.getResponse();
     const message =
@@ -84,7 +88,11 @@ export function toProblem(error: unknown): ProblemDetails {
     return make(code, status, message);
   }
   const fastifyError = error as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
-  if (fastifyError && typeof fastifyError.code === 'string' && fastifyError.code in FASTIFY_CODES) {
+  if (
+    fastifyError &&
+    typeof fastifyError.code === 'string' &&
+    Object.hasOwn(FASTIFY_CODES, fastifyError.code)
+  ) {
     const code = FASTIFY_CODES[fastifyError.code]!;
     const status = code === ProblemCode.ValidationFailed ? 400 : PROBLEM_STATUS[code];
     const detail =
@@ -98,7 +106,11 @@ export function toProblem(error: unknown): ProblemDetails {
     fastifyError.statusCode < 500
   ) {
     const status = fastifyError.statusCode;
-    return make(BY_STATUS[status] ?? ProblemCode.ValidationFailed, status, String(fastifyError.message));
+    return make(
+      BY_STATUS[status] ?? ProblemCode.ValidationFailed,
+      status,
+      messageOf(fastifyError, TITLES[status] ?? 'error'),
+    );
   }
   return make(
     ProblemCode.Internal,
