@@ -64,7 +64,7 @@ BANNER
 waiter=$!
 
 rc=0
-npx concurrently --names api,worker,bridge --prefix-colors blue,magenta,green --kill-others-on-fail \
+node_modules/.bin/concurrently --names api,worker,bridge --prefix-colors blue,magenta,green --kill-others-on-fail \
   --kill-signal SIGTERM --timings=false \
   "node dist/apps/api/src/main.js" \
   "node dist/apps/worker/src/main.js" \

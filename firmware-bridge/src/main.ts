@@ -9,7 +9,9 @@ import { BridgeApiClient } from './api-client.js';
 async function main(): Promise<void> {
   const config = loadBridgeConfig();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // `on`, not `once`: Ctrl-C reaches us twice (the terminal and the supervisor), and a second signal must
+  // not kill the process halfway through its shutdown.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   const log = (msg: string): void => console.log(`${new Date().toISOString()} bridge: ${msg}`);
 
   if (!config.BRIDGE_TOKEN) {

@@ -1,6 +1,5 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,14 +7,12 @@ import type { AppConfig } from '@lyotrace/config';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module.js';
 import { requestId } from './http/logging.js';
-import { actorLabel, sendProblem } from './http/send-problem.js';
 
 /** Builds the HTTP application exactly as production runs it; tests and benchmarks use this too. */
 export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestId,
-    disableRequestLogging: true,
     trustProxy: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), adapter, {
@@ -27,12 +24,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors raised by Fastify itself (malformed JSON, oversize body, wrong media type) never reach Nest's
-  // filters: answer them in the same problem+json shape.
-  const httpLogger = new NestLogger('Http');
-  fastify.setErrorHandler((error, request, reply) =>
-    sendProblem(httpLogger, error, request, reply, actorLabel(request as { actor?: unknown })),
-  );
+  // Fastify's own errors (malformed JSON, oversize body, wrong media type) reach ProblemFilter too: Nest's
+  // Fastify adapter wraps them in an HttpException whose cause is the original (see problem.ts).
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });

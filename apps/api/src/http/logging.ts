@@ -45,7 +45,13 @@ export function pinoHttpOptions(config: AppConfig, name: string): Options {
     transport: config.LOG_PRETTY
       ? {
           target: 'pino-pretty',
-          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req,res' },
+          options: {
+            singleLine: true,
+            translateTime: 'SYS:HH:MM:ss.l',
+            ignore: 'pid,hostname,req,res,context',
+            messageFormat:
+              '{if req.method}{req.method} {req.url} {end}{if res.statusCode}→ {res.statusCode} {end}{msg}',
+          },
         }
       : undefined,
   };
