@@ -48,7 +48,6 @@ describe('loadAppConfig', () => {
       AUDIT_CHAIN_LANES: 16,
       BODY_LIMIT_BYTES: 10 * 1024 * 1024,
       DB_POOL_SIZE: 10,
-      WORKER_CONCURRENCY: 2,
       AUDIT_VERIFY_CRON: '0 3 * * *',
     });
   });

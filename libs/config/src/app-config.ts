@@ -94,10 +94,6 @@ export class AppConfig {
   @Max(200)
   DB_POOL_SIZE = 10;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  WORKER_CONCURRENCY = 2;
 
   @IsOptional()
   @IsString()
