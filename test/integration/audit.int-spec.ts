@@ -142,6 +142,45 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
     expect((await verify()).body.ok).toBe(true);
   });
 
+  it('finds rows cut off the end of a lane, which leave a valid but shorter chain, against the last verification', async () => {
+    const runner = api.app.get(TransactionRunner);
+    const marker = unique('tail');
+    await runner.run({ actor: system }, async (uow) => {
+      for (let i = 0; i < 2; i += 1)
+        await uow.audit({ action: 'test.event', entityType: 'test', entityId: `${marker}-${i}` });
+    });
+    expect((await verify()).body.ok).toBe(true); // records every lane's head, including these two rows
+    const rows = await db.query<(AuditRow & Record<string, unknown>)[]>(
+      'SELECT * FROM audit_event WHERE entity_id LIKE $1 ORDER BY lane_seq',
+      [`${marker}-%`],
+    );
+    const tail = rows[1]!;
+    const [{ max }] = (await db.query<{ max: string }[]>(
+      'SELECT max(lane_seq) AS max FROM audit_event WHERE lane = $1',
+      [tail.lane],
+    )) as [{ max: string }];
+    if (max !== tail.lane_seq) return; // another writer appended to this lane since: not a tail any more
+    await behindTheTriggersBack('DELETE FROM audit_event WHERE id = $1', [tail.id]);
+    try {
+      const res = await verify();
+      expect(res.body.ok).toBe(false);
+      expect(res.body.firstBroken).toMatchObject({
+        id: rows[0]!.id,
+        problem: expect.stringMatching(/missing from the end of the lane/),
+      });
+    } finally {
+      const columns = Object.keys(tail);
+      await db.query(
+        `INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => {
+          const v = tail[c];
+          return v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v;
+        }),
+      );
+    }
+    expect((await verify()).body.ok).toBe(true);
+  });
+
   it('keeps every lane intact under concurrent writers, spreading them over several lanes', async () => {
     const runner = api.app.get(TransactionRunner);
     const marker = unique('conc');

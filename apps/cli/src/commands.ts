@@ -8,6 +8,7 @@ import {
   createDataSource,
   runMigrations,
   SiteRepository,
+  actorIdentity,
   UserRepository,
   type ActorContext,
 } from '@lyotrace/persistence';
@@ -199,13 +200,19 @@ export const COMMANDS: Readonly<Record<string, { help: string; run(ctx: CommandC
     'audit:verify': {
       help: 'walk the audit hash chain; exit 1 and name the first broken row if it is broken',
       async run({ app, out }) {
-        const result = await (await app()).get(AuditService).verifyChain();
+        const result = await (
+          await app()
+        )
+          .get(AuditService)
+          .runVerification(null, actorIdentity(cliActor().actor).name);
         if (result.ok) {
           out(`audit chain intact: ${result.eventsChecked} events in ${result.lanesChecked} lanes`);
           return 0;
         }
         const b = result.firstBroken!;
-        out(`audit chain BROKEN at event id ${b.id} (lane ${b.lane}, seq ${b.laneSeq}): ${b.problem}`);
+        out(
+          `audit chain BROKEN at ${b.id ? `event id ${b.id}` : 'the end of a lane'} (lane ${b.lane}, seq ${b.laneSeq}): ${b.problem}`,
+        );
         return 1;
       },
     },

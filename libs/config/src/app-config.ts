@@ -94,7 +94,6 @@ export class AppConfig {
   @Max(200)
   DB_POOL_SIZE = 10;
 
-
   @IsOptional()
   @IsString()
   AUDIT_VERIFY_CRON?: string = '0 3 * * *';

@@ -24,5 +24,5 @@ export interface AuditVerifyResult {
   eventsChecked: number;
   lanesChecked: number;
   /** The first row found broken, in (lane, laneSeq) order; null when the chain is intact. */
-  firstBroken: { id: string; lane: number; laneSeq: string; problem: string } | null;
+  firstBroken: { id: string | null; lane: number; laneSeq: string; problem: string } | null;
 }

@@ -252,3 +252,48 @@ describe('audit hash chain (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', ()
     });
   });
 });
+
+describe('LaneVerifier anchored on an earlier verification (tail truncation)', () => {
+  const run = (rows: ChainedAuditRow[], anchor: { seq: bigint; hash: string } | null) => {
+    const verifier = new LaneVerifier(LANE, anchor);
+    for (const row of rows) {
+      const broken = verifier.accept(row);
+      if (broken) return { broken, head: verifier.head };
+    }
+    return { broken: verifier.finish(), head: verifier.head };
+  };
+
+  it('reports the head it ends on, for the next verification to anchor on', () => {
+    const rows = validLane(4);
+    expect(run(rows, null)).toEqual({ broken: null, head: { seq: 4n, hash: rowAt(rows, 3).hash } });
+  });
+
+  it('accepts a lane that grew since the anchor', () => {
+    const rows = validLane(5);
+    expect(run(rows, { seq: 3n, hash: rowAt(rows, 2).hash }).broken).toBeNull();
+  });
+
+  it('reports rows missing from the end when the lane is shorter than the anchor saw it', () => {
+    const rows = validLane(5);
+    const { broken } = run(rows.slice(0, 3), { seq: 5n, hash: rowAt(rows, 4).hash });
+    expect(broken).toEqual({
+      id: 'row-3',
+      lane: LANE,
+      laneSeq: '4',
+      problem: expect.stringContaining('rows 4…5 missing from the end of the lane'),
+    });
+  });
+
+  it('reports an emptied lane with no row to name', () => {
+    const rows = validLane(2);
+    const { broken } = run([], { seq: 2n, hash: rowAt(rows, 1).hash });
+    expect(broken).toMatchObject({ id: null, laneSeq: '1' });
+  });
+
+  it('reports a lane rebuilt with other content up to the anchor', () => {
+    const original = validLane(3);
+    const rebuilt = chain([content(1), content(2), content(3, { reason: 'rewritten' })]);
+    const { broken } = run(rebuilt, { seq: 3n, hash: rowAt(original, 2).hash });
+    expect(broken).toMatchObject({ id: 'row-3', problem: expect.stringContaining('earlier verification') });
+  });
+});

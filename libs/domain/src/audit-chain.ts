@@ -54,7 +54,14 @@ export interface ChainedAuditRow extends AuditChainContent {
   hash: string;
 }
 
-export type ChainBreak = { id: string; lane: number; laneSeq: string; problem: string };
+/** Where the chain breaks. `id` is null when the break is rows missing from the end of a lane. */
+export type ChainBreak = { id: string | null; lane: number; laneSeq: string; problem: string };
+
+/** A lane's last row as an earlier verification saw it: the chain alone cannot show that rows after it vanished. */
+export interface LaneAnchor {
+  seq: bigint;
+  hash: string;
+}
 
 /**
  * Checks rows of ONE lane, fed in laneSeq order, one at a time (so a chain of millions streams through
@@ -63,9 +70,19 @@ export type ChainBreak = { id: string; lane: number; laneSeq: string; problem: s
 export class LaneVerifier {
   private expectedSeq = 1n;
   private prevHash = GENESIS_HASH;
+  private lastId: string | null = null;
   checked = 0;
 
-  constructor(readonly lane: number) {}
+  /** @param anchor the head this lane had at the last intact verification, if any */
+  constructor(
+    readonly lane: number,
+    private readonly anchor: LaneAnchor | null = null,
+  ) {}
+
+  /** The lane's head now: what the next verification anchors on. */
+  get head(): LaneAnchor {
+    return { seq: this.expectedSeq - 1n, hash: this.prevHash };
+  }
 
   accept(row: ChainedAuditRow): ChainBreak | null {
     this.checked += 1;
@@ -85,8 +102,28 @@ export class LaneVerifier {
     if (recomputed !== row.hash) {
       return { ...where, problem: 'content does not match its hash (row modified)' };
     }
+    if (this.anchor && row.laneSeq === this.anchor.seq && row.hash !== this.anchor.hash) {
+      return {
+        ...where,
+        problem: 'differs from the row an earlier verification saw at this position (lane rewritten)',
+      };
+    }
     this.expectedSeq += 1n;
     this.prevHash = row.hash;
+    this.lastId = row.id;
+    return null;
+  }
+
+  /** Call after the last row: a lane shorter than an earlier verification saw it lost its tail. */
+  finish(): ChainBreak | null {
+    if (this.anchor && this.head.seq < this.anchor.seq) {
+      return {
+        id: this.lastId,
+        lane: this.lane,
+        laneSeq: (this.head.seq + 1n).toString(),
+        problem: `rows ${this.head.seq + 1n}…${this.anchor.seq} missing from the end of the lane (an earlier verification saw them)`,
+      };
+    }
     return null;
   }
 }

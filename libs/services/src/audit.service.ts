@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditEventView, AuditVerifyResult, JobName } from '@lyotrace/contracts';
-import { type Clock, LaneVerifier, notFound } from '@lyotrace/domain';
+import { type ChainBreak, type Clock, LaneVerifier, notFound } from '@lyotrace/domain';
 import {
   ActorContext,
   actorIdentity,
@@ -9,6 +9,7 @@ import {
   AuditVerificationEntity,
   AuditVerificationRepository,
   CLOCK,
+  type LaneHeads,
   toAuditView,
 } from '@lyotrace/persistence';
 import { JobQueue } from './job-queue.js';
@@ -37,34 +38,21 @@ export class AuditService {
 
   /**
    * Walks every lane of the chain from its first row (21 CFR Part 11 §11.10(e) / Annex 11 §9: the trail
-   * must show any change). Names the first broken row of the lowest broken lane.
+   * must show any change) and names the first broken row of the lowest broken lane. Each lane is also
+   * checked against its head as the last intact run saw it, which catches rows cut off the end of a lane.
+   * The run is recorded (audit_verification) with the heads it saw, for the next run to check against.
    */
-  async verifyChain(): Promise<AuditVerifyResult> {
-    let eventsChecked = 0;
-    const lanes = await this.audit.lanes();
-    for (const lane of lanes) {
-      const verifier = new LaneVerifier(lane);
-      for await (const row of this.audit.laneInOrder(lane)) {
-        const broken = verifier.accept(row);
-        if (broken) {
-          eventsChecked += verifier.checked;
-          return { ok: false, eventsChecked, lanesChecked: lanes.indexOf(lane) + 1, firstBroken: broken };
-        }
-      }
-      eventsChecked += verifier.checked;
-    }
-    return { ok: true, eventsChecked, lanesChecked: lanes.length, firstBroken: null };
-  }
-
   async runVerification(verificationId: string | null, requestedBy = 'schedule'): Promise<AuditVerifyResult> {
     const id = verificationId ?? (await this.verifications.create(requestedBy, this.clock.now())).id;
     await this.verifications.mark(id, 'running');
     try {
-      const result = await this.verifyChain();
+      const anchors = (await this.verifications.latestIntactLaneHeads()) ?? {};
+      const { result, heads } = await this.walkChain(anchors);
       await this.verifications.mark(id, result.ok ? 'intact' : 'broken', {
         finishedAt: this.clock.now(),
         eventsChecked: result.eventsChecked,
         firstBroken: result.firstBroken,
+        laneHeads: result.ok ? heads : null,
       });
       if (!result.ok) this.logger.error(`audit chain broken: ${JSON.stringify(result.firstBroken)}`);
       return result;
@@ -75,6 +63,30 @@ export class AuditService {
       });
       throw error;
     }
+  }
+
+  private async walkChain(anchors: LaneHeads): Promise<{ result: AuditVerifyResult; heads: LaneHeads }> {
+    let eventsChecked = 0;
+    // A lane the previous run saw but that has no rows now was emptied: walk it too.
+    const lanes = [...new Set([...(await this.audit.lanes()), ...Object.keys(anchors).map(Number)])].sort(
+      (a, b) => a - b,
+    );
+    const heads: LaneHeads = {};
+    for (const [index, lane] of lanes.entries()) {
+      const anchor = anchors[String(lane)];
+      const verifier = new LaneVerifier(lane, anchor ? { seq: BigInt(anchor.seq), hash: anchor.hash } : null);
+      let broken: ChainBreak | null = null;
+      for await (const row of this.audit.laneInOrder(lane)) {
+        broken = verifier.accept(row);
+        if (broken) break;
+      }
+      broken ??= verifier.finish();
+      eventsChecked += verifier.checked;
+      if (broken)
+        return { result: { ok: false, eventsChecked, lanesChecked: index + 1, firstBroken: broken }, heads };
+      heads[String(lane)] = { seq: verifier.head.seq.toString(), hash: verifier.head.hash };
+    }
+    return { result: { ok: true, eventsChecked, lanesChecked: lanes.length, firstBroken: null }, heads };
   }
 
   async getVerification(id: string): Promise<AuditVerificationEntity> {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role } from '@lyotrace/contracts';
-import type { ActorContext, AuditVerificationEntity } from '@lyotrace/persistence';
+import { actorIdentity, type ActorContext, type AuditVerificationEntity } from '@lyotrace/persistence';
 import { AuditService, AuditVerificationScheduler } from '@lyotrace/services';
 import { Ctx, Roles } from '../http/access.decorators.js';
 import {
@@ -50,9 +50,11 @@ export class AuditController {
 
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Walk the hash chain now and name the first broken row, if any' })
-  verify(): Promise<AuditVerifyResponse> {
-    return this.audit.verifyChain();
+  @ApiOperation({
+    summary: 'Walk the hash chain now (recorded as a verification) and name the first broken row, if any',
+  })
+  verify(@Ctx() ctx: ActorContext): Promise<AuditVerifyResponse> {
+    return this.audit.runVerification(null, actorIdentity(ctx.actor).name);
   }
 
   @Post('verifications')

@@ -82,7 +82,12 @@ export class AuditPageResponse {
 }
 
 export class ChainBreakResponse {
-  @ApiProperty() id!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null when rows are missing from the end of a lane',
+  })
+  id!: string | null;
   @ApiProperty() lane!: number;
   @ApiProperty() laneSeq!: string;
   @ApiProperty() problem!: string;

@@ -29,4 +29,8 @@ export class AuditVerificationEntity {
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
+
+  /** Each lane's last row when this run found the chain intact: the next run checks they still exist. */
+  @Column({ name: 'lane_heads', type: 'jsonb', nullable: true })
+  laneHeads!: Record<string, { seq: string; hash: string }> | null;
 }
