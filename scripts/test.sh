@@ -8,7 +8,16 @@ set -euo pipefail
 cd "$REPO"
 
 ensure_node_modules
-ensure_services
+# One suite at a time per data folder: a second run would drop the test database under the first. Taken
+# before the services, so a waiting run also waits for the first one's teardown.
+mkdir -p "$DATA_DIR"
+exec 8>"$DATA_DIR/.test-run.lock"
+if ! flock -n 8; then
+  say "another npm test is running on $DATA_DIR; waiting for it (at most 15 min)…"
+  flock -w 900 8 || { say "gave up waiting for the other npm test"; exit 1; }
+fi
+# The servers started here must not inherit (and so hold) the lock.
+ensure_services 8>&-
 trap stop_services_if_ours EXIT
 bash scripts/services.sh reset-test-db
 # The end-to-end tier runs the built processes (dist/), exactly as `npm start` does.
@@ -17,7 +26,7 @@ ensure_build
 results="$DATA_DIR/jest-results.json"
 rc=0
 NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" \
-  npx jest --runInBand --json --outputFile="$results" "$@" || rc=$?
+  node_modules/.bin/jest --runInBand --json --outputFile="$results" "$@" 8>&- || rc=$?
 
 # One plain closing line that any reader of the log can count.
 if [[ -f $results ]]; then

@@ -21,7 +21,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api');
-  app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify's own errors (malformed JSON, oversize body, wrong media type) reach ProblemFilter too: Nest's

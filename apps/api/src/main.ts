@@ -5,6 +5,8 @@ import { createApiApp } from './create-api-app.js';
 async function main(): Promise<void> {
   const config = loadAppConfig();
   const app = await createApiApp(config);
+  // SIGTERM/SIGINT: stop taking requests, close the pools, then exit 0 (not by re-raising the signal).
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen({ port: config.PORT, host: config.HOST });
 }
 

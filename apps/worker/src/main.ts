@@ -15,7 +15,8 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // The workers finish the job in hand, then the pools close and the process exits 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.init();
   app.get(Logger).log('worker ready: processing queues', 'Worker');
 }

@@ -154,13 +154,17 @@ function variablesOf(cls: new () => object): Set<string> {
   return new Set([...Object.keys(new cls()), ...decorated]);
 }
 
+/** Variables whose empty value switches a feature off rather than falling back to the default. */
+const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['AUDIT_VERIFY_CRON']);
+
 function load<T extends object>(cls: new () => T, env: Env): T {
   const known = variablesOf(cls);
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
-    // An empty string counts as "not set", so that `FOO=` in a .env file falls back to the default.
-    if (value !== undefined && value !== '') picked[key] = value;
+    // An empty string counts as "not set", so that `FOO=` in a .env file falls back to the default —
+    // except for the variables where empty means "off".
+    if (value !== undefined && (value !== '' || EMPTY_MEANS_OFF.has(key))) picked[key] = value;
   }
   const instance = plainToInstance(cls, picked);
   const errors = validateSync(instance, { forbidUnknownValues: true });

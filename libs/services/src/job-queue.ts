@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JOB_QUEUE, JobName, JobPayloads, ProblemCode, QueueName } from '@lyotrace/contracts';
 import { DomainError } from '@lyotrace/domain';
 import { Queue } from 'bullmq';
@@ -14,8 +14,20 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 export class JobQueue {
   private readonly queues: Readonly<Record<QueueName, Queue>>;
 
+  private readonly logger = new Logger(JobQueue.name);
+  private lastWarning = 0;
+
   constructor(@InjectQueue(QueueName.Maintenance) maintenance: Queue) {
     this.queues = { [QueueName.Maintenance]: maintenance };
+    for (const queue of Object.values(this.queues)) {
+      // Without a listener every reconnect attempt would print a raw stack trace; one line per 30 s will do.
+      queue.on('error', (error) => {
+        const now = Date.now();
+        if (now - this.lastWarning < 30_000) return;
+        this.lastWarning = now;
+        this.logger.warn(`Redis unreachable for queue ${queue.name}: ${error.message} (retrying)`);
+      });
+    }
   }
 
   async enqueue<J extends JobName>(

@@ -85,7 +85,14 @@ export function toProblem(error: unknown): ProblemDetails {
       status === 404 && /^Cannot [A-Z]+ /.test(message)
         ? ProblemCode.RouteNotFound
         : (BY_STATUS[status] ?? ProblemCode.Internal);
-    return make(code, status, message);
+    // A failing health check (@nestjs/terminus) says which dependency is down: keep that in the answer.
+    const checks: Record<string, unknown> = {};
+    if (typeof response === 'object' && response !== null && 'details' in response) {
+      for (const key of ['info', 'error', 'details']) {
+        if (Object.hasOwn(response, key)) checks[key] = (response as Record<string, unknown>)[key];
+      }
+    }
+    return make(code, status, message, checks);
   }
   const fastifyError = error as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
   if (

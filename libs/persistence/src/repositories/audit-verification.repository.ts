@@ -45,7 +45,7 @@ export class AuditVerificationRepository {
         eventsChecked: result.eventsChecked === undefined ? null : String(result.eventsChecked),
         firstBroken: (result.firstBroken ?? null) as never,
         error: result.error ?? null,
-        laneHeads: (result.laneHeads ?? null),
+        laneHeads: result.laneHeads ?? null,
       },
     );
   }
