@@ -27,7 +27,7 @@ describe('persistence', () => {
       const results = await Promise.all([runMigrations(a!), runMigrations(b!)]);
       expect(results).toEqual([[], []]);
       const applied = await db.query<{ name: string }[]>('SELECT name FROM schema_migration ORDER BY id');
-      expect(applied.map((m) => m.name)).toEqual(['Platform1764014400000', 'AuditLaneHeads1764021600000']);
+      expect(applied.map((m) => m.name)).toEqual(['Platform1764014400000', 'AuditLaneHeads1764021600000', 'Genealogy1764025200000']);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);
     }

@@ -3,3 +3,4 @@ export * from './queues.js';
 export * from './problems.js';
 export * from './signatures.js';
 export * from './audit.js';
+export * from './genealogy.js';

@@ -6,3 +6,5 @@ export * from './password-policy.js';
 export * from './lockout-policy.js';
 export * from './signature-rules.js';
 export * from './access-rules.js';
+export * from './genealogy/index.js';
+export * from './epcis/index.js';

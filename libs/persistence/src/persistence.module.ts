@@ -8,6 +8,7 @@ import {
   AuditRepository,
   AuditVerificationRepository,
   BridgeCredentialRepository,
+  GenealogyRepository,
   SignatureRepository,
   SiteRepository,
   UserRepository,
@@ -31,6 +32,7 @@ const REPOSITORIES = [
   AuditRepository,
   SignatureRepository,
   AuditVerificationRepository,
+  GenealogyRepository,
 ] as const;
 
 @Global()

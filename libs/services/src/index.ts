@@ -10,3 +10,4 @@ export * from './demo-seed.service.js';
 export * from './redis-connection.js';
 export * from './redis-probe.js';
 export * from './services.module.js';
+export * from './genealogy.service.js';

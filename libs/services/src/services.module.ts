@@ -9,6 +9,7 @@ import { AuditService, AuditVerificationScheduler } from './audit.service.js';
 import { AuthenticationService, LOCKOUT_POLICY } from './authentication.service.js';
 import { BridgeCredentialService } from './bridge-credential.service.js';
 import { DemoSeedService } from './demo-seed.service.js';
+import { GenealogyService } from './genealogy.service.js';
 import { JobQueue } from './job-queue.js';
 import { PasswordHasher } from './password-hasher.js';
 import { redisOptions } from './redis-connection.js';
@@ -26,6 +27,7 @@ const CORE: Provider[] = [
   SignatureService,
   AuditService,
   DemoSeedService,
+  GenealogyService,
 ];
 
 export interface ServicesOptions {

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { Platform1764014400000 } from './1764014400000-platform.js';
 import { AuditLaneHeads1764021600000 } from './1764021600000-audit-lane-heads.js';
+import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [

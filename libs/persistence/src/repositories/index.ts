@@ -4,3 +4,4 @@ export * from './bridge-credential.repository.js';
 export * from './audit.repository.js';
 export * from './signature.repository.js';
 export * from './audit-verification.repository.js';
+export * from './genealogy.repository.js';

@@ -1,0 +1,5 @@
+export * from './identifiers.js';
+export * from './vocabulary.js';
+export * from './time-zone.js';
+export * from './event-id.js';
+export * from './events.js';
