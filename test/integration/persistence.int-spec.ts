@@ -1,4 +1,6 @@
-import { createDataSource, runMigrations } from '@lyotrace/persistence';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createDataSource, MIGRATIONS, runMigrations } from '@lyotrace/persistence';
 import type { DataSource } from 'typeorm';
 import { ApiHarness } from '../support/api-harness.js';
 import { migrateTestDatabase, openTestDataSource } from '../support/database.js';
@@ -18,6 +20,19 @@ describe('persistence', () => {
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
+  it('lists every migration file in MIGRATIONS (nothing committed is silently skipped)', () => {
+    const dir = resolve(import.meta.dirname, '../../libs/persistence/src/migrations');
+    const files = readdirSync(dir).filter((f) => /^\d+-.+\.ts$/.test(f) && !f.endsWith('.spec.ts'));
+    expect(MIGRATIONS.map((m) => new m().name).sort()).toEqual(
+      files
+        .map(
+          (f) =>
+            `${f.replace(/^\d+-|\.ts$/g, '').replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}${f.split('-')[0]}`,
+        )
+        .sort(),
+    );
+  });
+
   it('applies each migration once, even when two processes migrate at the same time (advisory lock)', async () => {
     const [a, b] = [1, 2].map(() =>
       createDataSource({ databaseUrl: testServices().databaseUrl, poolSize: 2 }),
@@ -27,7 +42,11 @@ describe('persistence', () => {
       const results = await Promise.all([runMigrations(a!), runMigrations(b!)]);
       expect(results).toEqual([[], []]);
       const applied = await db.query<{ name: string }[]>('SELECT name FROM schema_migration ORDER BY id');
-      expect(applied.map((m) => m.name)).toEqual(['Platform1764014400000', 'AuditLaneHeads1764021600000', 'Genealogy1764025200000']);
+      expect(applied.map((m) => m.name)).toEqual([
+        'Platform1764014400000',
+        'AuditLaneHeads1764021600000',
+        'Genealogy1764025200000',
+      ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);
     }

@@ -8,3 +8,4 @@ export * from './signature-rules.js';
 export * from './access-rules.js';
 export * from './genealogy/index.js';
 export * from './epcis/index.js';
+export * from './gs1/index.js';

@@ -4,3 +4,4 @@ export * from './audit-log.js';
 export * from './transaction-runner.js';
 export * from './data-source.js';
 export * from './persistence.module.js';
+export { MIGRATIONS } from './migrations/index.js';

@@ -63,11 +63,11 @@ export class LotEntity {
   expiry!: string | null;
 
   /** Process data of the step (passage, cell count, lyophilization cycle…). */
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb' })
   attributes!: Record<string, unknown>;
 
   /** Identifiers given outside (e.g. ISBT 128 DIN of a donation, a supplier's lot number). */
-  @Column({ name: 'external_ids', type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ name: 'external_ids', type: 'jsonb' })
   externalIds!: Record<string, string>;
 
   @Column({ name: 'recorded_by', type: 'uuid' })

@@ -7,4 +7,5 @@ import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Platform1764014400000,
   AuditLaneHeads1764021600000,
+  Genealogy1764025200000,
 ];
