@@ -8,6 +8,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuditController } from './audit/audit.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { BridgesController } from './bridges/bridges.controller.js';
+import { GenealogyController } from './genealogy/genealogy.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { AccessGuard } from './http/access.guard.js';
@@ -44,6 +45,7 @@ export class ApiModule {
         BridgesController,
         AuditController,
         SignaturesController,
+        GenealogyController,
         HealthController,
       ],
       providers: [

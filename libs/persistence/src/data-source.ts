@@ -1,4 +1,9 @@
+import pg from 'pg';
 import { DataSource, DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm';
+
+// A SQL DATE is a calendar day, not an instant: keep it as 'YYYY-MM-DD' instead of letting pg turn it into a
+// JavaScript Date at local midnight (which shifts the day in any zone west of UTC).
+pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 

@@ -10,6 +10,7 @@ import {
   type Clock,
   DomainError,
   fromMicro,
+  hasValidGs1CheckDigit,
   isReleasableKind,
   isRootKind,
   notFound,
@@ -20,6 +21,7 @@ import {
   CLOCK,
   GenealogyRepository,
   type LotEntity,
+  type ProductEntity,
   SiteRepository,
   TransactionRunner,
   type VialEntity,
@@ -43,6 +45,24 @@ export const toLotView = (l: LotEntity, gtin: string | null = null): LotView => 
   recordedBy: l.recordedBy,
   recordedAt: l.recordedAt.toISOString(),
   version: l.version,
+});
+
+export interface ProductView {
+  id: string;
+  gtin: string;
+  name: string;
+  shelfLifeDays: number;
+  singleUse: boolean;
+  version: number;
+}
+
+export const toProductView = (p: ProductEntity): ProductView => ({
+  id: p.id,
+  gtin: p.gtin,
+  name: p.name,
+  shelfLifeDays: p.shelfLifeDays,
+  singleUse: p.singleUse,
+  version: p.version,
 });
 
 export interface NewLotInput {
@@ -108,6 +128,52 @@ export class GenealogyService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** A product presentation, identified by its GTIN-14 (GS1 General Specifications §7.9: mod-10 check digit). */
+  async createProduct(
+    ctx: ActorContext,
+    input: { gtin: string; name: string; shelfLifeDays: number; singleUse?: boolean },
+  ): Promise<ProductView> {
+    if (!/^\d{14}$/.test(input.gtin) || !hasValidGs1CheckDigit(input.gtin)) {
+      throw new DomainError(ProblemCode.Gs1CheckDigit, `${input.gtin} is not a valid GTIN-14`, {
+        field: 'gtin',
+        ai: '01',
+      });
+    }
+    return this.tx.run(ctx, async (uow) => {
+      if (await this.repo.findProductByGtin(input.gtin, uow.manager)) {
+        throw new DomainError(ProblemCode.Conflict, `GTIN ${input.gtin} is already a product`, {
+          field: 'gtin',
+        });
+      }
+      const p = await this.repo.insertProduct(uow.manager, {
+        gtin: input.gtin,
+        name: input.name,
+        shelfLifeDays: input.shelfLifeDays,
+        singleUse: input.singleUse ?? true,
+      });
+      await uow.audit({
+        action: 'product.create',
+        entityType: 'product',
+        entityId: p.id,
+        newValues: { ...toProductView(p) },
+      });
+      return toProductView(p);
+    });
+  }
+
+  async listProducts(): Promise<ProductView[]> {
+    return (await this.repo.listProducts()).map(toProductView);
+  }
+
+  async listLots(filter: {
+    kind?: LotKind;
+    status?: LotStatus;
+    limit: number;
+    afterCode?: string;
+  }): Promise<LotView[]> {
+    return (await this.repo.listLots(filter)).map((l) => toLotView(l));
+  }
+
   /** Registers a root lot that comes from outside: a donation, a supplier's raw material or cargo. */
   async registerRootLot(ctx: ActorContext, siteId: string, input: NewLotInput): Promise<LotView> {
     if (!isRootKind(input.kind)) {
@@ -119,7 +185,7 @@ export class GenealogyService {
     }
     return this.tx.run(ctx, async (uow) => {
       if (!(await this.sites.findById(siteId, uow.manager))) throw notFound('site', { field: 'siteId' });
-      const lot = await this.createLot(uow.manager, ctx, siteId, input, 'lot.register');
+      const lot = await this.createLot(uow.manager, ctx, siteId, input, '');
       await uow.audit({
         action: 'lot.register',
         entityType: 'lot',
@@ -188,7 +254,7 @@ export class GenealogyService {
           outputs.push({ lot: await this.repo.saveLot(m, lot), quantity: out.quantity, created: false });
         } else {
           assertTransformationKinds(out.lot.kind, inputKinds);
-          const lot = await this.createLot(m, ctx, input.siteId, out.lot, `outputs.${index}.lot`);
+          const lot = await this.createLot(m, ctx, input.siteId, out.lot, `outputs.${index}.lot.`);
           outputs.push({ lot, quantity: out.lot.quantity, created: true });
         }
       }
@@ -355,6 +421,13 @@ export class GenealogyService {
       }
       lot.remainingQuantity = fromMicro(left - toMicro(String(count)));
       await this.repo.saveLot(m, lot);
+      await uow.audit({
+        action: 'lot.commission',
+        entityType: 'lot',
+        entityId: lot.id,
+        oldValues: { remainingQuantity: fromMicro(left) },
+        newValues: { remainingQuantity: lot.remainingQuantity, vialsCommissioned: count },
+      });
       for (const v of vials) {
         await uow.audit({
           action: 'vial.commission',
@@ -435,22 +508,22 @@ export class GenealogyService {
     ctx: ActorContext,
     siteId: string,
     input: NewLotInput,
-    field: string,
+    prefix: string,
   ): Promise<LotEntity> {
     if (await this.repo.findLotByCode(input.code, m)) {
       throw new DomainError(ProblemCode.LotCodeTaken, `lot code ${input.code} is taken`, {
-        field: `${field}.code`,
+        field: `${prefix}code`,
       });
     }
     const releasable = isReleasableKind(input.kind);
     if (releasable && (!input.productId || !input.expiry)) {
       throw new DomainError(ProblemCode.ProductRequired, `a ${input.kind} needs a product and an expiry`, {
-        field: input.productId ? `${field}.expiry` : `${field}.productId`,
+        field: input.productId ? `${prefix}expiry` : `${prefix}productId`,
       });
     }
     if (input.productId && !(await this.repo.findProduct(input.productId, m)))
-      throw notFound('product', { field: `${field}.productId` });
-    const quantity = fromMicro(toMicro(input.quantity, `${field}.quantity`));
+      throw notFound('product', { field: `${prefix}productId` });
+    const quantity = fromMicro(toMicro(input.quantity, `${prefix}quantity`));
     return this.repo.insertLot(m, {
       code: input.code,
       kind: input.kind,

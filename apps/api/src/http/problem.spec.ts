@@ -234,3 +234,25 @@ describe('toProblem (RFC 9457 problem details)', () => {
     });
   });
 });
+
+describe('toProblem keeps the RFC 9457 members its extensions cannot override', () => {
+  it('ignores an extension named like a reserved member (status, code, type, title, detail)', () => {
+    const problem = toProblem(
+      new DomainError(ProblemCode.LotNotPendingRelease, 'lot L1 is released', {
+        status: 'released',
+        code: 'X',
+        type: 'x',
+        title: 't',
+        detail: 'd',
+        lotStatus: 'released',
+      }),
+    );
+    expect(problem).toMatchObject({
+      status: 409,
+      code: 'LOT_NOT_PENDING_RELEASE',
+      detail: 'lot L1 is released',
+      lotStatus: 'released',
+    });
+    expect(problem.type).toMatch(/^https:\/\/.+lot-not-pending-release$/);
+  });
+});

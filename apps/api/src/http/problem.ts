@@ -44,19 +44,23 @@ const FASTIFY_CODES: Readonly<Record<string, ProblemCode>> = {
 const messageOf = (e: { message?: unknown }, fallback: string): string =>
   typeof e.message === 'string' && e.message !== '' ? e.message : fallback;
 
+/** RFC 9457 members and ours that an extension may never overwrite. */
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId']);
+
 function make(
   code: ProblemCode,
   status: number,
   detail: string,
   extra: Record<string, unknown> = {},
 ): ProblemDetails {
+  const extensions = Object.fromEntries(Object.entries(extra).filter(([key]) => !RESERVED.has(key)));
   return {
+    ...extensions,
     type: `${PROBLEM_TYPE_BASE}${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     code,
-    ...extra,
   };
 }
 

@@ -21,7 +21,7 @@ export function assertDisposable(
     throw new DomainError(
       ProblemCode.LotNotPendingRelease,
       `lot ${lot.code} is ${lot.status}, not pending release`,
-      { status: lot.status },
+      { lotStatus: lot.status },
     );
   }
   if (lot.recordedBy === signerId) {

@@ -155,7 +155,7 @@ export function assertLotEditable(lot: { code: string; status: LotStatus }): voi
     throw new DomainError(
       ProblemCode.LotClosed,
       `lot ${lot.code} is ${lot.status}: it can no longer be changed`,
-      { status: lot.status },
+      { lotStatus: lot.status },
     );
   }
 }
