@@ -9,6 +9,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { BridgesController } from './bridges/bridges.controller.js';
 import { GenealogyController } from './genealogy/genealogy.controller.js';
+import { TraceController } from './genealogy/trace.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { AccessGuard } from './http/access.guard.js';
@@ -46,6 +47,7 @@ export class ApiModule {
         AuditController,
         SignaturesController,
         GenealogyController,
+        TraceController,
         HealthController,
       ],
       providers: [

@@ -11,6 +11,7 @@ import {
   GenealogyRepository,
   SignatureRepository,
   SiteRepository,
+  TraceRepository,
   UserRepository,
 } from './repositories/index.js';
 import { TransactionRunner } from './transaction-runner.js';
@@ -33,6 +34,7 @@ const REPOSITORIES = [
   SignatureRepository,
   AuditVerificationRepository,
   GenealogyRepository,
+  TraceRepository,
 ] as const;
 
 @Global()

@@ -11,3 +11,6 @@ export * from './redis-connection.js';
 export * from './redis-probe.js';
 export * from './services.module.js';
 export * from './genealogy.service.js';
+export * from './trace.service.js';
+export * from './labels/index.js';
+export * from './vial-label.service.js';

@@ -10,6 +10,9 @@ import { AuthenticationService, LOCKOUT_POLICY } from './authentication.service.
 import { BridgeCredentialService } from './bridge-credential.service.js';
 import { DemoSeedService } from './demo-seed.service.js';
 import { GenealogyService } from './genealogy.service.js';
+import { VialLabelRenderer } from './labels/index.js';
+import { TraceService } from './trace.service.js';
+import { VialLabelService } from './vial-label.service.js';
 import { JobQueue } from './job-queue.js';
 import { PasswordHasher } from './password-hasher.js';
 import { redisOptions } from './redis-connection.js';
@@ -28,6 +31,9 @@ const CORE: Provider[] = [
   AuditService,
   DemoSeedService,
   GenealogyService,
+  TraceService,
+  VialLabelRenderer,
+  VialLabelService,
 ];
 
 export interface ServicesOptions {

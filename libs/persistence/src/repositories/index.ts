@@ -5,3 +5,4 @@ export * from './audit.repository.js';
 export * from './signature.repository.js';
 export * from './audit-verification.repository.js';
 export * from './genealogy.repository.js';
+export * from './trace.repository.js';

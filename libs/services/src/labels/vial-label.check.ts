@@ -116,10 +116,14 @@ function checkValue(ai: string, value: string, field: string): void {
   if (rule.kind === 'numeric') {
     if (!/^\d*$/.test(value)) {
       const bad = [...value].find((c) => c < '0' || c > '9') ?? '';
-      fail(ProblemCode.Gs1Charset, `AI (${ai}) ${rule.name} must be digits only; it contains ${describe(bad)}`, {
-        field,
-        ai,
-      });
+      fail(
+        ProblemCode.Gs1Charset,
+        `AI (${ai}) ${rule.name} must be digits only; it contains ${describe(bad)}`,
+        {
+          field,
+          ai,
+        },
+      );
     }
     if (value.length !== rule.length) {
       fail(
@@ -131,10 +135,14 @@ function checkValue(ai: string, value: string, field: string): void {
     if (rule.checkDigit) {
       const expected = gs1CheckDigit(value.slice(0, -1));
       if (Number(value.slice(-1)) !== expected) {
-        fail(ProblemCode.Gs1CheckDigit, `AI (${ai}) ${rule.name} ${value}: check digit should be ${expected}`, {
-          field,
-          ai,
-        });
+        fail(
+          ProblemCode.Gs1CheckDigit,
+          `AI (${ai}) ${rule.name} ${value}: check digit should be ${expected}`,
+          {
+            field,
+            ai,
+          },
+        );
       }
     }
     if (rule.date) {
@@ -244,10 +252,14 @@ export function checkVialLabel(label: VialLabel, path = ''): CheckedVialLabel {
   const expiryYymmdd = byAi.get('17') ?? '';
 
   if (byAi.get('10') !== label.lot) {
-    fail(ProblemCode.ValidationFailed, `lot "${label.lot}" differs from (10) "${byAi.get('10')}" in the symbol`, {
-      field: f('lot'),
-      ai: '10',
-    });
+    fail(
+      ProblemCode.ValidationFailed,
+      `lot "${label.lot}" differs from (10) "${byAi.get('10')}" in the symbol`,
+      {
+        field: f('lot'),
+        ai: '10',
+      },
+    );
   }
   if (byAi.get('21') !== label.serial) {
     fail(
@@ -301,6 +313,7 @@ function checkDigitalLink(uri: string, byAi: ReadonlyMap<string, string>, field:
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') refuse('is not an http(s) URI');
   const segments = url.pathname.split('/').slice(1);
+  if (segments.at(-1) === '') segments.pop(); // a trailing slash
   let key = -1;
   for (let i = 0; i + 1 < segments.length; i++) {
     if (segments[i] === '01' && /^\d{14}$/.test(segments[i + 1] ?? '')) key = i;

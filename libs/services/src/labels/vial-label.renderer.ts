@@ -1,9 +1,11 @@
 import { type Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { ProblemCode } from '@lyotrace/contracts';
 import { DomainError } from '@lyotrace/domain';
-import { type RenderOptions, toBuffer, toSVG } from 'bwip-js';
+import bwipjs, { type RenderOptions } from 'bwip-js';
 import PDFDocument from 'pdfkit';
+import { gs1DataMatrixPng } from './datamatrix-png.js';
 import { checkVialLabel } from './vial-label.check.js';
 import { type VialLabel, type VialLabelPngOptions } from './vial-label.types.js';
 
@@ -12,6 +14,12 @@ const QUIET_MODULES = 2;
 /** bwip-js draws a DataMatrix module as 2 units; its padding is in the same units. */
 const UNITS_PER_MODULE = 2;
 const QUIET_PADDING = QUIET_MODULES * UNITS_PER_MODULE;
+
+/**
+ * Smallest X-dimension drawn: GS1's minimum for a GS1 DataMatrix on healthcare items (0.254 mm, GS1 General
+ * Specifications, symbol specification table for healthcare). Rounding to whole dots never goes below it.
+ */
+export const MIN_MODULE_MM = 0.254;
 
 /** Largest sheet accepted in one request: 125 A4 pages. */
 export const MAX_SHEET_LABELS = 5000;
@@ -22,9 +30,14 @@ export const SHEET_ROWS = 10;
 export const LABELS_PER_PAGE = SHEET_COLUMNS * SHEET_ROWS;
 
 const MM = 72 / 25.4;
+/** Pixels a module in the sheet's embedded PNGs (1-bit; PDF viewers may smooth upscaled images, so not 1). */
+const SHEET_PX_PER_MODULE = 4;
 
 const xml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 
 /** A conservative width estimate (em) for laying out SVG text whose font the viewer picks. */
 const estimateWidth = (text: string, size: number): number => text.length * size * 0.62;
@@ -42,7 +55,7 @@ export class VialLabelRenderer {
    */
   svg(label: VialLabel): string {
     checkVialLabel(label);
-    const symbol = toSVG(this.symbolOptions(label.humanReadable));
+    const symbol = bwipjs.toSVG(this.symbolOptions(label.humanReadable));
     const parsed = /^<svg viewBox="([\d.\s]+)"[^>]*>([\s\S]*)<\/svg>\s*$/.exec(symbol.trim());
     if (!parsed) throw new Error('bwip-js returned an SVG this renderer does not recognise');
 
@@ -98,12 +111,15 @@ export class VialLabelRenderer {
       throw new DomainError(ProblemCode.ValidationFailed, `${field} ${why}`, { field });
     };
     if (!Number.isFinite(dpi) || dpi < 72 || dpi > 2400) bad('dpi', 'must be between 72 and 2400');
-    if (!Number.isFinite(moduleMm) || moduleMm < 0.1 || moduleMm > 2) bad('moduleMm', 'must be 0.1 to 2 mm');
+    if (!Number.isFinite(moduleMm) || moduleMm < MIN_MODULE_MM || moduleMm > 2) {
+      bad('moduleMm', `must be ${MIN_MODULE_MM} to 2 mm`);
+    }
     if (!Number.isFinite(hriPt) || hriPt < 3 || hriPt > 24) bad('hriPt', 'must be 3 to 24 points');
 
-    const scale = Math.max(1, Math.round((moduleMm * dpi) / 25.4 / UNITS_PER_MODULE));
+    let scale = Math.max(1, Math.round((moduleMm * dpi) / 25.4 / UNITS_PER_MODULE));
+    while ((UNITS_PER_MODULE * scale * 25.4) / dpi < MIN_MODULE_MM) scale++;
     const textsize = (hriPt / 72) * (dpi / scale);
-    return toBuffer({
+    return bwipjs.toBuffer({
       ...this.symbolOptions(label.humanReadable, scale),
       includetext: true,
       alttext: label.humanReadable,
@@ -135,8 +151,11 @@ export class VialLabelRenderer {
         field: 'title',
       });
     }
-    if (!Array.isArray(labels) || labels.length === 0) {
-      throw new DomainError(ProblemCode.ValidationFailed, 'a sheet needs at least one label', { field: 'labels' });
+    const list: unknown = labels; // from a request body: not to be trusted to be an array
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new DomainError(ProblemCode.ValidationFailed, 'a sheet needs at least one label', {
+        field: 'labels',
+      });
     }
     if (labels.length > MAX_SHEET_LABELS) {
       throw new DomainError(
@@ -161,7 +180,11 @@ export class VialLabelRenderer {
     return doc;
   }
 
-  private async drawSheet(doc: PDFKit.PDFDocument, title: string, labels: readonly VialLabel[]): Promise<void> {
+  private async drawSheet(
+    doc: PDFKit.PDFDocument,
+    title: string,
+    labels: readonly VialLabel[],
+  ): Promise<void> {
     const pages = Math.ceil(labels.length / LABELS_PER_PAGE);
     const margin = 10 * MM;
     const header = 9 * MM;
@@ -169,25 +192,23 @@ export class VialLabelRenderer {
     const pageH = 841.89;
     const cellW = (pageW - 2 * margin) / SHEET_COLUMNS;
     const cellH = (pageH - 2 * margin - header) / SHEET_ROWS;
-    // Symbols for the next page are rendered while this one is drawn.
-    const symbolsOf = (page: number): Promise<Buffer[]> =>
-      Promise.all(
-        labels
-          .slice(page * LABELS_PER_PAGE, (page + 1) * LABELS_PER_PAGE)
-          .map((l) => toBuffer({ ...this.symbolOptions(l.humanReadable, 1) })),
-      );
-    let next = symbolsOf(0);
     for (let page = 0; page < pages; page++) {
-      const symbols = await next;
-      if (page + 1 < pages) next = symbolsOf(page + 1);
+      // One page at a time, letting other requests run in between: a 500-label sheet is 13 pages.
+      if (page > 0) await nextTurn();
       doc.addPage({ size: 'A4', margin: 0 });
       this.drawHeader(doc, title, page + 1, pages, labels.length, { margin, header, pageW });
-      symbols.forEach((png, i) => {
-        const label = labels[page * LABELS_PER_PAGE + i];
-        if (!label) return;
+      labels.slice(page * LABELS_PER_PAGE, (page + 1) * LABELS_PER_PAGE).forEach((label, i) => {
         const x = margin + (i % SHEET_COLUMNS) * cellW;
         const y = margin + header + Math.floor(i / SHEET_COLUMNS) * cellH;
-        this.drawCell(doc, label, png, x, y, cellW, cellH);
+        this.drawCell(
+          doc,
+          label,
+          gs1DataMatrixPng(label.humanReadable, SHEET_PX_PER_MODULE, QUIET_MODULES),
+          x,
+          y,
+          cellW,
+          cellH,
+        );
       });
     }
   }

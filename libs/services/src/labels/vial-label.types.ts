@@ -28,7 +28,8 @@ export interface VialLabelPngOptions {
   dpi?: number;
   /**
    * Wanted X-dimension (module size) in mm; rounded to a whole, even number of dots (bwip-js draws a
-   * DataMatrix module as 2 × scale pixels). Default 0.34 mm, i.e. 4 dots at 300 dpi.
+   * DataMatrix module as 2 × scale pixels), never below 0.254 mm. Default 0.34 mm: 4 dots at 300 dpi, 4 dots
+   * (0.50 mm) at 203 dpi, where 2 dots would be 0.250 mm.
    */
   moduleMm?: number;
   /** Size of the human-readable line under the symbol, in points at `dpi`. Default 6. */

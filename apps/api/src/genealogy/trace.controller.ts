@@ -1,0 +1,140 @@
+import { Transform } from 'node:stream';
+import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Role } from '@lyotrace/contracts';
+import type { TraceVialRow } from '@lyotrace/persistence';
+import { toTraceVial, TraceService, VialLabelService, type VialIdentifiers } from '@lyotrace/services';
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Roles } from '../http/access.decorators.js';
+
+export class TraceQuery {
+  @ApiProperty({
+    description:
+      'lot code, internal id, vial GS1 element string ((01)…(21)… or scan data) or Digital Link URI',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  ref!: string;
+}
+
+export class ForwardTraceQuery extends TraceQuery {
+  @ApiPropertyOptional({ default: 1000, description: 'vials per page' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'paging: vials.nextAfter of the previous page' })
+  @IsOptional()
+  @IsUUID()
+  after?: string;
+
+  @ApiPropertyOptional({
+    enum: ['json', 'ndjson'],
+    description: 'ndjson streams every downstream vial, one per line',
+  })
+  @IsOptional()
+  @IsIn(['json', 'ndjson'])
+  format?: 'json' | 'ndjson';
+}
+
+const TRACERS = [Role.Admin, Role.Qa, Role.Production];
+
+@ApiTags('trace')
+@Controller()
+export class TraceController {
+  constructor(
+    private readonly trace: TraceService,
+    private readonly labels: VialLabelService,
+  ) {}
+
+  @Get('trace/backward')
+  @Roles(...TRACERS)
+  @ApiOperation({
+    summary: 'From a vial or lot back to the donor: every lot and step with times, operators, quantities',
+  })
+  backward(@Query() q: TraceQuery) {
+    return this.trace.backward(q.ref);
+  }
+
+  @Get('trace/forward')
+  @Roles(...TRACERS)
+  @ApiProduces('application/json', 'application/x-ndjson')
+  @ApiOperation({
+    summary:
+      'From any node to every downstream lot and vial (paged JSON, or NDJSON streamed with format=ndjson)',
+  })
+  async forward(@Query() q: ForwardTraceQuery, @Res() reply: FastifyReply): Promise<void> {
+    if (q.format !== 'ndjson') {
+      await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }));
+      return;
+    }
+    const graph = await this.trace.forward(q.ref, { limit: 1 });
+    const { stream, release } = await this.trace.forwardVialStream(q.ref);
+    let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vials.total })}\n`;
+    for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
+    for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
+    let first = true;
+    const lines = new Transform({
+      writableObjectMode: true,
+      transform(row: TraceVialRow, _enc, done) {
+        const line = `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
+        done(null, first ? ((first = false), head + line) : line);
+      },
+      flush(done) {
+        done(null, first ? head : '');
+      },
+    });
+    // The cursor's connection goes back to the pool however the response ends.
+    let released = false;
+    const releaseOnce = (): void => {
+      if (!released) void release().catch(() => undefined);
+      released = true;
+    };
+    stream.on('end', releaseOnce).on('error', releaseOnce).on('close', releaseOnce);
+    reply.raw.on('close', () => {
+      stream.destroy();
+      releaseOnce();
+    });
+    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(stream.pipe(lines));
+  }
+
+  @Get('vials/:id/identifiers')
+  @Roles(Role.Admin, Role.Qa, Role.Production, Role.Warehouse)
+  @ApiOperation({ summary: "A vial's GS1 element string, human-readable form and Digital Link URI" })
+  identifiers(@Param('id', ParseUUIDPipe) id: string): Promise<VialIdentifiers> {
+    return this.labels.identifiers(id);
+  }
+
+  @Get('vials/:id/label.svg')
+  @Roles(Role.Admin, Role.Production)
+  @ApiProduces('image/svg+xml')
+  async labelSvg(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
+    await reply.header('content-type', 'image/svg+xml; charset=utf-8').send(await this.labels.svg(id));
+  }
+
+  @Get('vials/:id/label.png')
+  @Roles(Role.Admin, Role.Production)
+  @ApiProduces('image/png')
+  async labelPng(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
+    await reply.header('content-type', 'image/png').send(await this.labels.png(id));
+  }
+
+  @Get('lots/:id/labels.pdf')
+  @Roles(Role.Admin, Role.Production)
+  @ApiProduces('application/pdf')
+  @ApiOperation({ summary: 'A printable A4 sheet of the GS1 DataMatrix labels of every vial of the lot' })
+  async labelSheet(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
+    const { filename, stream } = await this.labels.sheet(id);
+    await reply
+      .header('content-type', 'application/pdf')
+      .header('content-disposition', `inline; filename="${filename}"`)
+      .send(stream);
+  }
+}

@@ -1,0 +1,143 @@
+import type { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+
+export interface TraceLotRow {
+  id: string;
+  code: string;
+  kind: string;
+  status: string;
+  quantity: string;
+  remaining_quantity: string;
+  unit: string;
+  expiry: string | null;
+  site_id: string;
+  site_code: string;
+  external_ids: Record<string, string>;
+  attributes: Record<string, unknown>;
+  recorded_by: string;
+  recorder_name: string;
+  recorded_at: Date;
+  gtin: string | null;
+}
+
+export interface TraceEdgeRow {
+  parent_lot_id: string;
+  child_lot_id: string;
+  transformation_id: string;
+  occurred_at: Date;
+  operator_id: string;
+  operator_name: string;
+  input_quantity: string;
+  input_unit: string;
+  output_quantity: string;
+  output_unit: string;
+}
+
+export interface TraceVialRow {
+  id: string;
+  lot_id: string;
+  lot_code: string;
+  gtin: string;
+  serial: string;
+  expiry: string;
+  state: string;
+  holder_site_id: string;
+  holder_site_code: string;
+  recall_id: string | null;
+}
+
+const LOT_COLUMNS = `l.id, l.code, l.kind, l.status, l.quantity, l.remaining_quantity, l.unit, l.expiry, l.site_id,
+  s.code AS site_code, l.external_ids, l.attributes, l.recorded_by, u.display_name AS recorder_name, l.recorded_at, p.gtin`;
+const LOT_JOINS = `JOIN site s ON s.id = l.site_id JOIN app_user u ON u.id = l.recorded_by LEFT JOIN product p ON p.id = l.product_id`;
+const VIAL_COLUMNS = `v.id, v.lot_id, l.code AS lot_code, v.gtin, v.serial, v.expiry, v.state, v.holder_site_id,
+  hs.code AS holder_site_code, v.recall_id`;
+
+/** The recursive genealogy walks (valid edges only: a step declared in error is not part of the chain). */
+const ANCESTORS = `WITH RECURSIVE up(id) AS (
+    SELECT $1::uuid
+    UNION
+    SELECT e.parent_lot_id FROM lot_edge e JOIN up ON e.child_lot_id = up.id WHERE e.valid)`;
+const DESCENDANTS = `WITH RECURSIVE down(id) AS (
+    SELECT $1::uuid
+    UNION
+    SELECT e.child_lot_id FROM lot_edge e JOIN down ON e.parent_lot_id = down.id WHERE e.valid)`;
+
+const EDGE_SELECT = (
+  set: string,
+) => `SELECT e.parent_lot_id, e.child_lot_id, e.transformation_id, t.occurred_at, t.operator_id,
+    op.display_name AS operator_name, ti.quantity AS input_quantity, ti.unit AS input_unit,
+    tout.quantity AS output_quantity, tout.unit AS output_unit
+  FROM lot_edge e
+  JOIN transformation t ON t.id = e.transformation_id
+  JOIN app_user op ON op.id = t.operator_id
+  JOIN transformation_input ti ON ti.transformation_id = e.transformation_id AND ti.lot_id = e.parent_lot_id
+  JOIN transformation_output tout ON tout.transformation_id = e.transformation_id AND tout.lot_id = e.child_lot_id
+  WHERE e.valid AND e.child_lot_id IN (SELECT id FROM ${set}) AND e.parent_lot_id IN (SELECT id FROM ${set})
+  ORDER BY t.occurred_at, e.parent_lot_id, e.child_lot_id`;
+
+export class TraceRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async backward(lotId: string): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[] }> {
+    const [lots, edges] = await Promise.all([
+      this.dataSource.query<TraceLotRow[]>(
+        `${ANCESTORS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM up) ORDER BY l.recorded_at`,
+        [lotId],
+      ),
+      this.dataSource.query<TraceEdgeRow[]>(`${ANCESTORS} ${EDGE_SELECT('up')}`, [lotId]),
+    ]);
+    return { lots, edges };
+  }
+
+  async forwardGraph(
+    lotId: string,
+  ): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[]; vialCount: number }> {
+    const [lots, edges, count] = await Promise.all([
+      this.dataSource.query<TraceLotRow[]>(
+        `${DESCENDANTS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM down) ORDER BY l.recorded_at`,
+        [lotId],
+      ),
+      this.dataSource.query<TraceEdgeRow[]>(`${DESCENDANTS} ${EDGE_SELECT('down')}`, [lotId]),
+      this.dataSource.query<{ n: string }[]>(
+        `${DESCENDANTS} SELECT count(*) AS n FROM vial v WHERE v.lot_id IN (SELECT id FROM down)`,
+        [lotId],
+      ),
+    ]);
+    return { lots, edges, vialCount: Number(count[0]?.n ?? 0) };
+  }
+
+  async vial(vialId: string): Promise<TraceVialRow | null> {
+    const rows = await this.dataSource.query<TraceVialRow[]>(
+      `SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id WHERE v.id = $1`,
+      [vialId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** One page of the downstream vials, keyset-paged on vial id. */
+  forwardVials(lotId: string, limit: number, afterId?: string): Promise<TraceVialRow[]> {
+    return this.dataSource.query<TraceVialRow[]>(
+      `${DESCENDANTS}
+       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
+        WHERE v.lot_id IN (SELECT id FROM down) AND ($2::uuid IS NULL OR v.id > $2::uuid)
+        ORDER BY v.id LIMIT $3`,
+      [lotId, afterId ?? null, limit],
+    );
+  }
+
+  /**
+   * Every downstream vial as a row stream from a server-side cursor: a million rows flow through in constant
+   * memory. The caller must call `release()` when done (or on error).
+   */
+  async streamForwardVials(lotId: string): Promise<{ stream: Readable; release: () => Promise<void> }> {
+    const runner = this.dataSource.createQueryRunner('slave');
+    await runner.connect();
+    const stream = (await runner.stream(
+      `${DESCENDANTS}
+       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
+        WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
+      [lotId],
+    )) as Readable;
+    return { stream, release: () => runner.release() };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './vial-label.types.js';
+export * from './vial-label.renderer.js';
