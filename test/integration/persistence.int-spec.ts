@@ -46,6 +46,7 @@ describe('persistence', () => {
         'Platform1764014400000',
         'AuditLaneHeads1764021600000',
         'Genealogy1764025200000',
+        'EpcisEvents1764028800000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

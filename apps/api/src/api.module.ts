@@ -10,6 +10,7 @@ import { AuthController } from './auth/auth.controller.js';
 import { BridgesController } from './bridges/bridges.controller.js';
 import { GenealogyController } from './genealogy/genealogy.controller.js';
 import { TraceController } from './genealogy/trace.controller.js';
+import { EpcisController } from './genealogy/epcis.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { AccessGuard } from './http/access.guard.js';
@@ -48,6 +49,7 @@ export class ApiModule {
         SignaturesController,
         GenealogyController,
         TraceController,
+        EpcisController,
         HealthController,
       ],
       providers: [

@@ -8,6 +8,7 @@ import {
   AuditRepository,
   AuditVerificationRepository,
   BridgeCredentialRepository,
+  EpcisRepository,
   GenealogyRepository,
   SignatureRepository,
   SiteRepository,
@@ -35,6 +36,7 @@ const REPOSITORIES = [
   AuditVerificationRepository,
   GenealogyRepository,
   TraceRepository,
+  EpcisRepository,
 ] as const;
 
 @Global()

@@ -13,12 +13,17 @@ import {
   hasValidGs1CheckDigit,
   isReleasableKind,
   isRootKind,
+  lotDispositionEvent,
+  lotRegisteredEvent,
+  transformationRecordedEvent,
+  vialsCommissionedEvent,
   notFound,
   toMicro,
 } from '@lyotrace/domain';
 import {
   type ActorContext,
   CLOCK,
+  EpcisRepository,
   GenealogyRepository,
   type LotEntity,
   type ProductEntity,
@@ -125,6 +130,7 @@ export class GenealogyService {
     private readonly sites: SiteRepository,
     private readonly tx: TransactionRunner,
     private readonly signatures: SignatureService,
+    private readonly epcis: EpcisRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -184,8 +190,15 @@ export class GenealogyService {
       );
     }
     return this.tx.run(ctx, async (uow) => {
-      if (!(await this.sites.findById(siteId, uow.manager))) throw notFound('site', { field: 'siteId' });
+      const site = await this.sites.findById(siteId, uow.manager);
+      if (!site) throw notFound('site', { field: 'siteId' });
       const lot = await this.createLot(uow.manager, ctx, siteId, input, '');
+      const now = this.clock.now();
+      await this.epcis.append(
+        uow.manager,
+        lotRegisteredEvent({ ...lot, gtin: null }, { time: now, siteId, timeZone: site.timezone }),
+        now,
+      );
       await uow.audit({
         action: 'lot.register',
         entityType: 'lot',
@@ -203,7 +216,8 @@ export class GenealogyService {
     const operatorId = userId(ctx);
     return this.tx.run(ctx, async (uow) => {
       const m = uow.manager;
-      if (!(await this.sites.findById(input.siteId, m))) throw notFound('site', { field: 'siteId' });
+      const site = await this.sites.findById(input.siteId, m);
+      if (!site) throw notFound('site', { field: 'siteId' });
       if (input.outputs.length === 0)
         throw new DomainError(ProblemCode.ValidationFailed, 'a transformation produces at least one lot', {
           field: 'outputs',
@@ -289,6 +303,31 @@ export class GenealogyService {
           unit: o.lot.unit,
         })),
       });
+      const gtinOf = async (productId: string | null) =>
+        productId ? ((await this.repo.findProduct(productId, m))?.gtin ?? null) : null;
+      await this.epcis.append(
+        m,
+        transformationRecordedEvent(
+          {
+            id: t.id,
+            inputs: input.inputs.map((i) => {
+              const l = locked.get(i.lotId)!;
+              return { code: l.code, gtin: null, quantity: i.quantity, unit: l.unit };
+            }),
+            outputs: await Promise.all(
+              outputs.map(async (o) => ({
+                code: o.lot.code,
+                gtin: await gtinOf(o.lot.productId),
+                quantity: o.quantity,
+                unit: o.lot.unit,
+                expiry: o.lot.expiry,
+              })),
+            ),
+          },
+          { time: input.occurredAt, siteId: input.siteId, timeZone: site.timezone },
+        ),
+        this.clock.now(),
+      );
       for (const o of outputs) {
         await uow.audit(
           o.created
@@ -421,6 +460,16 @@ export class GenealogyService {
       }
       lot.remainingQuantity = fromMicro(left - toMicro(String(count)));
       await this.repo.saveLot(m, lot);
+      const site = (await this.sites.findById(lot.siteId, m))!;
+      await this.epcis.append(
+        m,
+        vialsCommissionedEvent(
+          { code: lot.code, gtin: product.gtin, expiry: lot.expiry },
+          vials.map((v) => v.serial),
+          { time: now, siteId: lot.siteId, timeZone: site.timezone },
+        ),
+        now,
+      );
       await uow.audit({
         action: 'lot.commission',
         entityType: 'lot',
@@ -479,6 +528,17 @@ export class GenealogyService {
       lot.dispositionSignatureId = signature.id;
       lot.disposedAt = this.clock.now();
       const saved = await this.repo.saveLot(m, lot);
+      const product = (await this.repo.findProduct(lot.productId!, m))!;
+      const site = (await this.sites.findById(lot.siteId, m))!;
+      await this.epcis.append(
+        m,
+        lotDispositionEvent({ code: lot.code, gtin: product.gtin }, decision, {
+          time: lot.disposedAt,
+          siteId: lot.siteId,
+          timeZone: site.timezone,
+        }),
+        lot.disposedAt,
+      );
       await uow.audit({
         action: `lot.${decision}`,
         entityType: 'lot',

@@ -14,3 +14,4 @@ export * from './genealogy.service.js';
 export * from './trace.service.js';
 export * from './labels/index.js';
 export * from './vial-label.service.js';
+export * from './epcis-query.service.js';

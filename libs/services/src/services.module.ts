@@ -9,6 +9,7 @@ import { AuditService, AuditVerificationScheduler } from './audit.service.js';
 import { AuthenticationService, LOCKOUT_POLICY } from './authentication.service.js';
 import { BridgeCredentialService } from './bridge-credential.service.js';
 import { DemoSeedService } from './demo-seed.service.js';
+import { EpcisQueryService } from './epcis-query.service.js';
 import { GenealogyService } from './genealogy.service.js';
 import { VialLabelRenderer } from './labels/index.js';
 import { TraceService } from './trace.service.js';
@@ -34,6 +35,7 @@ const CORE: Provider[] = [
   TraceService,
   VialLabelRenderer,
   VialLabelService,
+  EpcisQueryService,
 ];
 
 export interface ServicesOptions {

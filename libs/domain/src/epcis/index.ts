@@ -3,3 +3,4 @@ export * from './vocabulary.js';
 export * from './time-zone.js';
 export * from './event-id.js';
 export * from './events.js';
+export * from './genealogy-events.js';

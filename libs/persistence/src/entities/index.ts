@@ -2,6 +2,7 @@ import { AuditEventEntity } from './audit-event.entity.js';
 import { AuditVerificationEntity } from './audit-verification.entity.js';
 import { BridgeCredentialEntity } from './bridge-credential.entity.js';
 import { ElectronicSignatureEntity } from './electronic-signature.entity.js';
+import { EpcisEventEntity } from './epcis-event.entity.js';
 import { LotEntity } from './lot.entity.js';
 import { OrganisationEntity } from './organisation.entity.js';
 import { ProductEntity } from './product.entity.js';
@@ -16,6 +17,7 @@ import { UserEntity } from './user.entity.js';
 import { VialEntity } from './vial.entity.js';
 
 export {
+  EpcisEventEntity,
   LotEdgeEntity,
   LotEntity,
   ProductEntity,
@@ -48,4 +50,5 @@ export const ENTITIES = [
   TransformationOutputEntity,
   LotEdgeEntity,
   VialEntity,
+  EpcisEventEntity,
 ];

@@ -2,10 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { Platform1764014400000 } from './1764014400000-platform.js';
 import { AuditLaneHeads1764021600000 } from './1764021600000-audit-lane-heads.js';
 import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
+import { EpcisEvents1764028800000 } from './1764028800000-epcis-events.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Platform1764014400000,
   AuditLaneHeads1764021600000,
   Genealogy1764025200000,
+  EpcisEvents1764028800000,
 ];

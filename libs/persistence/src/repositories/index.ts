@@ -6,3 +6,4 @@ export * from './signature.repository.js';
 export * from './audit-verification.repository.js';
 export * from './genealogy.repository.js';
 export * from './trace.repository.js';
+export * from './epcis.repository.js';
