@@ -47,6 +47,7 @@ describe('persistence', () => {
         'AuditLaneHeads1764021600000',
         'Genealogy1764025200000',
         'EpcisEvents1764028800000',
+        'Recalls1764032400000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

@@ -11,6 +11,7 @@ import { BridgesController } from './bridges/bridges.controller.js';
 import { GenealogyController } from './genealogy/genealogy.controller.js';
 import { TraceController } from './genealogy/trace.controller.js';
 import { EpcisController } from './genealogy/epcis.controller.js';
+import { RecallsController } from './genealogy/recalls.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { AccessGuard } from './http/access.guard.js';
@@ -50,6 +51,7 @@ export class ApiModule {
         GenealogyController,
         TraceController,
         EpcisController,
+        RecallsController,
         HealthController,
       ],
       providers: [

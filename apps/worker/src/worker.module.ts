@@ -7,6 +7,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuditChainVerifyHandler } from './jobs/audit-chain-verify.handler.js';
 import { JobHandlerRegistry } from './jobs/job-handler.registry.js';
 import { MaintenanceProcessor } from './jobs/maintenance.processor.js';
+import { RecallPropagateHandler, RecallSweepHandler } from './jobs/recall.handlers.js';
+import { RecallsProcessor } from './jobs/recalls.processor.js';
 import { Schedules } from './jobs/schedules.js';
 
 @Module({})
@@ -37,7 +39,15 @@ export class WorkerModule {
         ServicesModule.forRoot(config, { redis: 'worker' }),
         DiscoveryModule,
       ],
-      providers: [JobHandlerRegistry, MaintenanceProcessor, AuditChainVerifyHandler, Schedules],
+      providers: [
+        JobHandlerRegistry,
+        MaintenanceProcessor,
+        RecallsProcessor,
+        AuditChainVerifyHandler,
+        RecallPropagateHandler,
+        RecallSweepHandler,
+        Schedules,
+      ],
     };
   }
 }

@@ -10,6 +10,7 @@ import {
   BridgeCredentialRepository,
   EpcisRepository,
   GenealogyRepository,
+  RecallRepository,
   SignatureRepository,
   SiteRepository,
   TraceRepository,
@@ -37,6 +38,7 @@ const REPOSITORIES = [
   GenealogyRepository,
   TraceRepository,
   EpcisRepository,
+  RecallRepository,
 ] as const;
 
 @Global()

@@ -558,6 +558,23 @@ export class GenealogyService {
     return toLotView(lot, product?.gtin ?? null);
   }
 
+  /**
+   * commissioned = in stock + in transit + at clinics + dispensed + destroyed + samples, and the difference
+   * (vials in no known state, e.g. missing at receipt) is shown as unaccounted — it must be zero.
+   */
+  async reconciliation(lotId: string): Promise<Record<string, number>> {
+    const lot = await this.repo.findLot(lotId);
+    if (!lot) throw notFound('lot');
+    const byState = await this.repo.vialStateCounts(lotId);
+    const known = Object.values(VialState).map((s) => byState[s] ?? 0);
+    const commissioned = Object.values(byState).reduce((a, n) => a + n, 0);
+    return {
+      commissioned,
+      ...Object.fromEntries(Object.values(VialState).map((s) => [s, byState[s] ?? 0])),
+      unaccounted: commissioned - known.reduce((a, n) => a + n, 0),
+    };
+  }
+
   async listVials(lotId: string, limit: number, afterSerial?: string): Promise<VialView[]> {
     if (!(await this.repo.findLot(lotId))) throw notFound('lot');
     return (await this.repo.listVials(lotId, limit, afterSerial)).map(toVialView);

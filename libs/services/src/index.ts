@@ -15,3 +15,4 @@ export * from './trace.service.js';
 export * from './labels/index.js';
 export * from './vial-label.service.js';
 export * from './epcis-query.service.js';
+export * from './recall.service.js';

@@ -17,8 +17,11 @@ export class JobQueue {
   private readonly logger = new Logger(JobQueue.name);
   private lastWarning = 0;
 
-  constructor(@InjectQueue(QueueName.Maintenance) maintenance: Queue) {
-    this.queues = { [QueueName.Maintenance]: maintenance };
+  constructor(
+    @InjectQueue(QueueName.Maintenance) maintenance: Queue,
+    @InjectQueue(QueueName.Recalls) recalls: Queue,
+  ) {
+    this.queues = { [QueueName.Maintenance]: maintenance, [QueueName.Recalls]: recalls };
     for (const queue of Object.values(this.queues)) {
       // Without a listener every reconnect attempt would print a raw stack trace; one line per 30 s will do.
       queue.on('error', (error) => {

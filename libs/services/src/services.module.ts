@@ -17,6 +17,7 @@ import { VialLabelService } from './vial-label.service.js';
 import { JobQueue } from './job-queue.js';
 import { PasswordHasher } from './password-hasher.js';
 import { redisOptions } from './redis-connection.js';
+import { RecallDependencies, RecallService } from './recall.service.js';
 import { RedisProbe } from './redis-probe.js';
 import { SignatureService } from './signature.service.js';
 import { SiteService } from './site.service.js';
@@ -72,6 +73,8 @@ export class ServicesModule {
       exports.push(queues as never);
       const queueProviders: Provider[] = [
         JobQueue,
+        RecallDependencies,
+        RecallService,
         AuditVerificationScheduler,
         { provide: RedisProbe, useFactory: () => new RedisProbe(redisOptions(config.REDIS_URL, 'probe')) },
       ];

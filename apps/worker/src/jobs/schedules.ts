@@ -18,6 +18,16 @@ export class Schedules implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    try {
+      // Every minute, recalls whose propagation never ran are queued again (deterministic job ids: no doubles).
+      await this.maintenance.upsertJobScheduler(
+        'recall-sweep',
+        { every: 60_000 },
+        { name: JobName.RecallSweep, data: {} },
+      );
+    } catch (error) {
+      this.logger.warn(`could not set the recall sweep schedule now: ${(error as Error).message}`);
+    }
     if (!this.config.AUDIT_VERIFY_CRON) return;
     try {
       await this.maintenance.upsertJobScheduler(

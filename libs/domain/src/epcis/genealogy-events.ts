@@ -110,3 +110,20 @@ export function lotDispositionEvent(
         : { set: [LYO_DISPOSITION.rejected], unset: [LYO_DISPOSITION.quarantined] },
   });
 }
+
+/** Vials recalled: persistent disposition `recalled` until each is accounted for (one event per chunk of vials). */
+export function vialsRecalledEvent(
+  vials: readonly { gtin: string; serial: string }[],
+  where: EpcisWhere,
+  recallId: string,
+): EpcisEvent {
+  return objectEvent({
+    ...base(where),
+    action: 'OBSERVE',
+    bizStep: 'holding',
+    disposition: 'recalled',
+    epcList: vials.map((v) => sgtinUri(v.gtin, v.serial)),
+    persistentDisposition: { set: ['recalled'] },
+    bizTransactionList: [{ bizTransaction: `urn:uuid:${recallId}` }],
+  });
+}

@@ -6,6 +6,7 @@ import { EpcisEventEntity } from './epcis-event.entity.js';
 import { LotEntity } from './lot.entity.js';
 import { OrganisationEntity } from './organisation.entity.js';
 import { ProductEntity } from './product.entity.js';
+import { RecallEntity, RecallItemEntity } from './recall.entity.js';
 import { SiteEntity } from './site.entity.js';
 import {
   LotEdgeEntity,
@@ -17,6 +18,8 @@ import { UserEntity } from './user.entity.js';
 import { VialEntity } from './vial.entity.js';
 
 export {
+  RecallEntity,
+  RecallItemEntity,
   EpcisEventEntity,
   LotEdgeEntity,
   LotEntity,
@@ -51,4 +54,6 @@ export const ENTITIES = [
   LotEdgeEntity,
   VialEntity,
   EpcisEventEntity,
+  RecallEntity,
+  RecallItemEntity,
 ];

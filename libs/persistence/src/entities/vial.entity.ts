@@ -53,6 +53,7 @@ export class VialEntity {
   @Column({ name: 'commissioned_at', type: 'timestamptz' })
   commissionedAt!: Date;
 
+  /** Set by a recall (persistent: blocks shipping, receipt into stock and dosing). */
   @Column({ name: 'recall_id', type: 'uuid', nullable: true })
   recallId!: string | null;
 

@@ -3,6 +3,7 @@ import { Platform1764014400000 } from './1764014400000-platform.js';
 import { AuditLaneHeads1764021600000 } from './1764021600000-audit-lane-heads.js';
 import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
 import { EpcisEvents1764028800000 } from './1764028800000-epcis-events.js';
+import { Recalls1764032400000 } from './1764032400000-recalls.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditLaneHeads1764021600000,
   Genealogy1764025200000,
   EpcisEvents1764028800000,
+  Recalls1764032400000,
 ];

@@ -250,6 +250,15 @@ export class GenealogyRepository {
     return qb.getMany();
   }
 
+  /** Vials of a lot by state: the reconciliation of a finished lot. */
+  async vialStateCounts(lotId: string): Promise<Record<string, number>> {
+    const rows = await this.dataSource.query<{ state: string; n: string }[]>(
+      'SELECT state, count(*) AS n FROM vial WHERE lot_id = $1 GROUP BY state',
+      [lotId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
   findVial(id: string): Promise<VialEntity | null> {
     return this.dataSource.getRepository(VialEntity).findOneBy({ id });
   }

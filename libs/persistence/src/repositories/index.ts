@@ -7,3 +7,4 @@ export * from './audit-verification.repository.js';
 export * from './genealogy.repository.js';
 export * from './trace.repository.js';
 export * from './epcis.repository.js';
+export * from './recall.repository.js';
