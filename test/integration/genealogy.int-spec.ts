@@ -334,6 +334,53 @@ describe('genealogy: production records from donor to vial', () => {
     });
   });
 
+  describe('correcting recorded lot data', () => {
+    it('keeps the old values and the reason in the audit trail, and refuses once the lot is released', async () => {
+      const c = await f.chain(1);
+      const fix = await api.request<Lot & { attributes: Record<string, unknown> }>(
+        'PATCH',
+        `/api/lots/${c.expansion.id}`,
+        {
+          token: f.token,
+          body: { attributes: { passage: 5, cellCount: 1.1e9 }, reason: 'passage number mistyped' },
+        },
+      );
+      expect(fix.status).toBe(200);
+      expect(fix.body.attributes).toEqual({ passage: 5, cellCount: 1.1e9 });
+      const [audit] = await db.query<{ old_values: Record<string, unknown>; reason: string }[]>(
+        `SELECT old_values, reason FROM audit_event WHERE entity_id = $1 AND action = 'lot.correct'`,
+        [c.expansion.id],
+      );
+      expect(audit).toMatchObject({
+        reason: 'passage number mistyped',
+        old_values: { attributes: { passage: 4, cellCount: 1.2e9 } },
+      });
+      await expectRefused(
+        api.request('PATCH', `/api/lots/${c.expansion.id}`, { token: f.token, body: { attributes: {} } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      await expectRefused(
+        api.request('PATCH', `/api/lots/${c.lotA.id}`, {
+          token: f.token,
+          body: { expiry: '2029-01-31', reason: 'r' },
+        }),
+        409,
+        'LOT_CLOSED',
+        'expiry',
+      );
+      expect((await f.release(c.lotA)).status).toBe(200);
+      await expectRefused(
+        api.request('PATCH', `/api/lots/${c.lotA.id}`, {
+          token: f.token,
+          body: { attributes: { x: 1 }, reason: 'r' },
+        }),
+        409,
+        'LOT_CLOSED',
+      );
+    });
+  });
+
   describe('QA release and rejection (e-signed, four eyes)', () => {
     it('releases with a signature bound to the reviewed lot version, by someone other than the recorder', async () => {
       const c = await f.chain(2);

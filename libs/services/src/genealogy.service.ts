@@ -362,6 +362,45 @@ export class GenealogyService {
   }
 
   /**
+   * Corrects a lot's recorded data (process attributes, external ids, expiry before release). The old values
+   * stay in the audit trail with the mandatory reason (EU GMP Ch. 4 §4.9: a correction leaves the original
+   * legible); a released or rejected lot is closed.
+   */
+  async correctLot(
+    ctx: ActorContext,
+    lotId: string,
+    change: { attributes?: Record<string, unknown>; externalIds?: Record<string, string>; expiry?: string },
+    reason: string,
+  ): Promise<LotView> {
+    return this.tx.run(ctx, async (uow) => {
+      const lot = (await this.repo.lockLots(uow.manager, [lotId])).get(lotId);
+      if (!lot) throw notFound('lot');
+      assertLotEditable(lot);
+      if (change.expiry !== undefined && (await this.repo.countVials(uow.manager, lot.id)) > 0) {
+        throw new DomainError(
+          ProblemCode.LotClosed,
+          `lot ${lot.code} has labelled vials: its expiry can no longer change`,
+          { field: 'expiry' },
+        );
+      }
+      const before = { attributes: lot.attributes, externalIds: lot.externalIds, expiry: lot.expiry };
+      if (change.attributes) lot.attributes = change.attributes;
+      if (change.externalIds) lot.externalIds = change.externalIds;
+      if (change.expiry !== undefined) lot.expiry = change.expiry;
+      const saved = await this.repo.saveLot(uow.manager, lot);
+      await uow.audit({
+        action: 'lot.correct',
+        entityType: 'lot',
+        entityId: lot.id,
+        oldValues: before,
+        newValues: { attributes: saved.attributes, externalIds: saved.externalIds, expiry: saved.expiry },
+        reason,
+      });
+      return toLotView(saved);
+    });
+  }
+
+  /**
    * Declares a recorded transformation wrong (EPCIS errorDeclaration): the record stays, flagged with the
    * reason; the consumed quantities go back to the inputs; its edges leave the traces. Refused once an
    * output has been used further, vialled or dispositioned — correct downstream first.

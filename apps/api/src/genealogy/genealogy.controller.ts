@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role, type LotView } from '@lyotrace/contracts';
 import { DomainError } from '@lyotrace/domain';
@@ -8,6 +8,7 @@ import { ProblemCode } from '@lyotrace/contracts';
 import { Ctx, Roles } from '../http/access.decorators.js';
 import {
   CommissionRequest,
+  CorrectLotRequest,
   CreateProductRequest,
   DispositionRequest,
   LotListQuery,
@@ -60,6 +61,20 @@ export class GenealogyController {
   @Roles(...READERS)
   getLot(@Param('id', ParseUUIDPipe) id: string): Promise<LotView> {
     return this.genealogy.getLot(id);
+  }
+
+  @Patch('lots/:id')
+  @Roles(Role.Production, Role.Qa)
+  @ApiOperation({
+    summary: 'Correct recorded lot data with a reason (old values kept); refused once released or rejected',
+  })
+  correctLot(
+    @Ctx() ctx: ActorContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: CorrectLotRequest,
+  ): Promise<LotView> {
+    const { reason, ...change } = body;
+    return this.genealogy.correctLot(ctx, id, change, reason);
   }
 
   @Post('transformations')

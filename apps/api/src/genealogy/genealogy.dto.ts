@@ -229,3 +229,26 @@ export class VialListQuery {
   @Max(5000)
   limit?: number;
 }
+
+export class CorrectLotRequest {
+  @ApiPropertyOptional({ description: 'replaces the recorded process attributes' })
+  @IsOptional()
+  @IsObject()
+  attributes?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
+  externalIds?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'only before any vial is commissioned' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  expiry?: string;
+
+  @ApiProperty({ description: 'why the record is corrected (kept with the old values)' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  reason!: string;
+}
