@@ -9,3 +9,4 @@ export * from './access-rules.js';
 export * from './genealogy/index.js';
 export * from './epcis/index.js';
 export * from './gs1/index.js';
+export * from './custody/index.js';

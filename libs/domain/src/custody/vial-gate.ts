@@ -1,0 +1,71 @@
+import { LotStatus, VialState } from '@lyotrace/contracts';
+
+/** Why a vial may not be picked, packed, dispatched, received into stock or dosed. Stable codes. */
+export enum VialBlock {
+  Unreleased = 'VIAL_UNRELEASED',
+  Rejected = 'VIAL_REJECTED',
+  Recalled = 'VIAL_RECALLED',
+  Expired = 'VIAL_EXPIRED',
+  ExpiresInTransit = 'VIAL_EXPIRES_IN_TRANSIT',
+  AlreadyDispensed = 'VIAL_ALREADY_DISPENSED',
+  Destroyed = 'VIAL_DESTROYED',
+}
+
+export interface GatedVial {
+  lotStatus: LotStatus;
+  state: VialState;
+  recalled: boolean;
+  /** 'YYYY-MM-DD' (GS1 (17) with DD=00 already resolved to the month's last day). */
+  expiry: string;
+}
+
+/**
+ * The instant a vial expires: the end of its expiry day in the zone of the site that holds it (we read
+ * "use by" as usable through that whole local day). Computed with the zone's offset at that moment.
+ */
+export function expiryInstant(expiry: string, timeZone: string): Date {
+  const [y, m, d] = expiry.split('-').map(Number) as [number, number, number];
+  // Midnight at the start of the next local day, found by correcting a UTC guess with the zone's offset.
+  const guess = Date.UTC(y, m - 1, d + 1, 0, 0, 0);
+  const offsetAt = (t: number): number => {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(t))
+      .reduce<Record<string, number>>(
+        (acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }),
+        {},
+      );
+    return Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second) - t;
+  };
+  const first = guess - offsetAt(guess);
+  return new Date(guess - offsetAt(first));
+}
+
+/**
+ * Every reason a vial is blocked at `at` (and, when shipping, still at the planned arrival). ARCHITECTURE.md
+ * §1: nothing quarantined, recalled, expired, rejected or unreleased may leave; EU GDP Ch. 9: a product must
+ * not expire in transit. An empty list means the vial may proceed.
+ */
+export function vialBlocks(
+  vial: GatedVial,
+  when: { at: Date; timeZone: string; arrivalAt?: Date },
+): VialBlock[] {
+  const blocks: VialBlock[] = [];
+  if (vial.lotStatus === LotStatus.Rejected) blocks.push(VialBlock.Rejected);
+  else if (vial.lotStatus !== LotStatus.Released) blocks.push(VialBlock.Unreleased);
+  if (vial.recalled) blocks.push(VialBlock.Recalled);
+  if (vial.state === VialState.Dispensed) blocks.push(VialBlock.AlreadyDispensed);
+  if (vial.state === VialState.Destroyed) blocks.push(VialBlock.Destroyed);
+  const end = expiryInstant(vial.expiry, when.timeZone).getTime();
+  if (when.at.getTime() >= end) blocks.push(VialBlock.Expired);
+  else if (when.arrivalAt && when.arrivalAt.getTime() >= end) blocks.push(VialBlock.ExpiresInTransit);
+  return blocks;
+}
