@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { run as auth } from './auth.bench.js';
 import { progress } from './bench-kit.js';
+import { run as trace } from './trace.bench.js';
 
 /**
  * Runs every benchmark, or the one named by the first argument (`node dist/test/bench/run-all.js auth`).
  * Started by scripts/bench.sh, which prepares the services. Each benchmark prints its own table and final
  * JSON line; the first failure stops the run with a non-zero exit status.
  */
-const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = { auth };
+const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = { auth, trace };
 
 /** Everything is closed by now: if something still holds the process open, say what and stop anyway. */
 const HANG_GRACE_MS = 5_000;

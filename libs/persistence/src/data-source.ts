@@ -36,7 +36,11 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     // dropped; the next query opens a new one. Without a handler, pg would crash the process.
     poolErrorHandler: (error: unknown) =>
       options.onPoolError?.(error instanceof Error ? error : new Error(String(error))),
-    extra: { idleTimeoutMillis: 30_000, statement_timeout: 60_000 },
+    extra: {
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 60_000,
+      options: '-c jit=off -c random_page_cost=1.1',
+    },
     logging: ['error', 'warn', 'migration'],
     logger: quietLogger,
   };

@@ -80,15 +80,19 @@ export class TraceController {
     let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vials.total })}\n`;
     for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
     for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
-    let first = true;
+    // Lines are sent in ~64 KiB chunks: one socket write per vial costs more than the vial itself.
+    let pending = head;
     const lines = new Transform({
       writableObjectMode: true,
       transform(row: TraceVialRow, _enc, done) {
-        const line = `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
-        done(null, first ? ((first = false), head + line) : line);
+        pending += `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
+        if (pending.length < 65_536) return done();
+        const chunk = pending;
+        pending = '';
+        done(null, chunk);
       },
       flush(done) {
-        done(null, first ? head : '');
+        done(null, pending);
       },
     });
     // The cursor's connection goes back to the pool however the response ends.

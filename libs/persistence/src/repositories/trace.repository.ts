@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
 
 export interface TraceLotRow {
@@ -62,29 +64,44 @@ const DESCENDANTS = `WITH RECURSIVE down(id) AS (
     UNION
     SELECT e.child_lot_id FROM lot_edge e JOIN down ON e.parent_lot_id = down.id WHERE e.valid)`;
 
-const EDGE_SELECT = (
-  set: string,
-) => `SELECT e.parent_lot_id, e.child_lot_id, e.transformation_id, t.occurred_at, t.operator_id,
-    op.display_name AS operator_name, ti.quantity AS input_quantity, ti.unit AS input_unit,
-    tout.quantity AS output_quantity, tout.unit AS output_unit
-  FROM lot_edge e
-  JOIN transformation t ON t.id = e.transformation_id
-  JOIN app_user op ON op.id = t.operator_id
-  JOIN transformation_input ti ON ti.transformation_id = e.transformation_id AND ti.lot_id = e.parent_lot_id
-  JOIN transformation_output tout ON tout.transformation_id = e.transformation_id AND tout.lot_id = e.child_lot_id
-  WHERE e.valid AND e.child_lot_id IN (SELECT id FROM ${set}) AND e.parent_lot_id IN (SELECT id FROM ${set})
-  ORDER BY t.occurred_at, e.parent_lot_id, e.child_lot_id`;
+/**
+ * The lots of a walked set, each looked up by id (a LATERAL per row: the planner cannot start from the lot
+ * table, whatever it guesses the size of the recursive set to be).
+ */
+const LOTS_OF = (set: 'up' | 'down') => `SELECT l.* FROM ${set} CROSS JOIN LATERAL (
+    SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id = ${set}.id LIMIT 1) l
+  ORDER BY l.recorded_at`;
+
+/**
+ * The valid edges met walking up (child → parent) or down (parent → child) from $1, each completed by
+ * primary-key lookups. Same set as "both ends in the walked lots": an edge into an ancestor comes from an
+ * ancestor, an edge out of a descendant goes to a descendant.
+ */
+const EDGES_WALKED = (dir: 'up' | 'down') => {
+  const [from, to] = dir === 'up' ? ['child_lot_id', 'parent_lot_id'] : ['parent_lot_id', 'child_lot_id'];
+  return `WITH RECURSIVE walk(parent_lot_id, child_lot_id, transformation_id) AS (
+    SELECT e.parent_lot_id, e.child_lot_id, e.transformation_id FROM lot_edge e WHERE e.${from} = $1::uuid AND e.valid
+    UNION
+    SELECT e.parent_lot_id, e.child_lot_id, e.transformation_id FROM walk w JOIN lot_edge e ON e.${from} = w.${to} WHERE e.valid)
+  SELECT w.parent_lot_id, w.child_lot_id, w.transformation_id, t.occurred_at, t.operator_id, t.operator_name,
+    ti.quantity AS input_quantity, ti.unit AS input_unit, tout.quantity AS output_quantity, tout.unit AS output_unit
+  FROM walk w
+  CROSS JOIN LATERAL (SELECT t.occurred_at, t.operator_id, op.display_name AS operator_name
+    FROM transformation t JOIN app_user op ON op.id = t.operator_id WHERE t.id = w.transformation_id LIMIT 1) t
+  CROSS JOIN LATERAL (SELECT quantity, unit FROM transformation_input
+    WHERE transformation_id = w.transformation_id AND lot_id = w.parent_lot_id LIMIT 1) ti
+  CROSS JOIN LATERAL (SELECT quantity, unit FROM transformation_output
+    WHERE transformation_id = w.transformation_id AND lot_id = w.child_lot_id LIMIT 1) tout
+  ORDER BY t.occurred_at, w.parent_lot_id, w.child_lot_id`;
+};
 
 export class TraceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async backward(lotId: string): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[] }> {
     const [lots, edges] = await Promise.all([
-      this.dataSource.query<TraceLotRow[]>(
-        `${ANCESTORS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM up) ORDER BY l.recorded_at`,
-        [lotId],
-      ),
-      this.dataSource.query<TraceEdgeRow[]>(`${ANCESTORS} ${EDGE_SELECT('up')}`, [lotId]),
+      this.dataSource.query<TraceLotRow[]>(`${ANCESTORS} ${LOTS_OF('up')}`, [lotId]),
+      this.dataSource.query<TraceEdgeRow[]>(EDGES_WALKED('up'), [lotId]),
     ]);
     return { lots, edges };
   }
@@ -93,11 +110,8 @@ export class TraceRepository {
     lotId: string,
   ): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[]; vialCount: number }> {
     const [lots, edges, count] = await Promise.all([
-      this.dataSource.query<TraceLotRow[]>(
-        `${DESCENDANTS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM down) ORDER BY l.recorded_at`,
-        [lotId],
-      ),
-      this.dataSource.query<TraceEdgeRow[]>(`${DESCENDANTS} ${EDGE_SELECT('down')}`, [lotId]),
+      this.dataSource.query<TraceLotRow[]>(`${DESCENDANTS} ${LOTS_OF('down')}`, [lotId]),
+      this.dataSource.query<TraceEdgeRow[]>(EDGES_WALKED('down'), [lotId]),
       this.dataSource.query<{ n: string }[]>(
         `${DESCENDANTS} SELECT count(*) AS n FROM vial v WHERE v.lot_id IN (SELECT id FROM down)`,
         [lotId],
@@ -131,13 +145,17 @@ export class TraceRepository {
    */
   async streamForwardVials(lotId: string): Promise<{ stream: Readable; release: () => Promise<void> }> {
     const runner = this.dataSource.createQueryRunner('slave');
-    await runner.connect();
-    const stream = (await runner.stream(
-      `${DESCENDANTS}
+    // pg-query-stream directly: TypeORM's runner.stream() fetches 100 rows per round trip.
+    const client = (await runner.connect()) as pg.PoolClient;
+    const stream = client.query(
+      new QueryStream(
+        `${DESCENDANTS}
        SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
         WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
-      [lotId],
-    )) as Readable;
+        [lotId],
+        { batchSize: 1000 },
+      ),
+    ) as Readable;
     return { stream, release: () => runner.release() };
   }
 }
