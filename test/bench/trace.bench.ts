@@ -4,7 +4,7 @@ import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import { Role, SiteKind } from '@lyotrace/contracts';
 import { formatElementString, gs1CheckDigit } from '@lyotrace/domain';
-import type { TraceVialRow } from '@lyotrace/persistence';
+import { SESSION_OPTIONS, TRACE_SQL, TRACE_STREAM_BATCH, type TraceVialRow } from '@lyotrace/persistence';
 import { toTraceVial } from '@lyotrace/services';
 import { FACTORY_PASSWORD, makeSite, makeUser } from '../support/factories.js';
 import {
@@ -101,46 +101,8 @@ const SAMPLE_SIZE = ROUNDS * CONCURRENCY * 4;
 const STREAM_RUNS = 2;
 const STREAM_TIMEOUT_MS = 120_000;
 
-/** Mirrors trace.repository.ts (which keeps these private): keep in step with it. */
-const LOT_COLUMNS = `l.id, l.code, l.kind, l.status, l.quantity, l.remaining_quantity, l.unit, l.expiry, l.site_id,
-  s.code AS site_code, l.external_ids, l.attributes, l.recorded_by, u.display_name AS recorder_name, l.recorded_at, p.gtin`;
-const LOT_JOINS = `JOIN site s ON s.id = l.site_id JOIN app_user u ON u.id = l.recorded_by LEFT JOIN product p ON p.id = l.product_id`;
-const VIAL_COLUMNS = `v.id, v.lot_id, l.code AS lot_code, v.gtin, v.serial, v.expiry, v.state, v.holder_site_id,
-  hs.code AS holder_site_code, v.recall_id`;
-const ANCESTORS = `WITH RECURSIVE up(id) AS (
-    SELECT $1::uuid
-    UNION
-    SELECT e.parent_lot_id FROM lot_edge e JOIN up ON e.child_lot_id = up.id WHERE e.valid)`;
-const DESCENDANTS = `WITH RECURSIVE down(id) AS (
-    SELECT $1::uuid
-    UNION
-    SELECT e.child_lot_id FROM lot_edge e JOIN down ON e.parent_lot_id = down.id WHERE e.valid)`;
-const EDGE_SELECT = (
-  set: string,
-) => `SELECT e.parent_lot_id, e.child_lot_id, e.transformation_id, t.occurred_at, t.operator_id,
-    op.display_name AS operator_name, ti.quantity AS input_quantity, ti.unit AS input_unit,
-    tout.quantity AS output_quantity, tout.unit AS output_unit
-  FROM lot_edge e
-  JOIN transformation t ON t.id = e.transformation_id
-  JOIN app_user op ON op.id = t.operator_id
-  JOIN transformation_input ti ON ti.transformation_id = e.transformation_id AND ti.lot_id = e.parent_lot_id
-  JOIN transformation_output tout ON tout.transformation_id = e.transformation_id AND tout.lot_id = e.child_lot_id
-  WHERE e.valid AND e.child_lot_id IN (SELECT id FROM ${set}) AND e.parent_lot_id IN (SELECT id FROM ${set})
-  ORDER BY t.occurred_at, e.parent_lot_id, e.child_lot_id`;
-const SQL = {
-  backwardLots: `${ANCESTORS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM up) ORDER BY l.recorded_at`,
-  backwardEdges: `${ANCESTORS} ${EDGE_SELECT('up')}`,
-  forwardLots: `${DESCENDANTS} SELECT ${LOT_COLUMNS} FROM lot l ${LOT_JOINS} WHERE l.id IN (SELECT id FROM down) ORDER BY l.recorded_at`,
-  forwardEdges: `${DESCENDANTS} ${EDGE_SELECT('down')}`,
-  forwardCount: `${DESCENDANTS} SELECT count(*) AS n FROM vial v WHERE v.lot_id IN (SELECT id FROM down)`,
-  forwardVials: `${DESCENDANTS}
-       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
-        WHERE v.lot_id IN (SELECT id FROM down) AND ($2::uuid IS NULL OR v.id > $2::uuid)
-        ORDER BY v.id LIMIT $3`,
-  streamVials: `${DESCENDANTS}
-       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
-        WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
-};
+/** The repository's own queries: the raw baseline measures exactly what the API runs. */
+const SQL = TRACE_SQL;
 
 // ── data generation ──
 
@@ -765,7 +727,7 @@ async function measureApiStream(api: BenchApi, token: string, run: number): Prom
   };
 }
 
-/** The raw twin of the stream: the same cursor query through pg-query-stream, 100 rows a fetch as TypeORM's. */
+/** The raw twin of the stream: the same cursor query through pg-query-stream, in the repository's batch size. */
 async function measureRawStream(
   databaseUrl: string,
   mcbId: string,
@@ -773,11 +735,15 @@ async function measureRawStream(
   ndjson: boolean,
 ): Promise<{ seconds: number; rows: number; bytes: number }> {
   progress(`trace: forward_mcb_stream raw SQL${ndjson ? ' + NDJSON lines in-process' : ''}, run ${run}…`);
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lyotrace-bench-raw' });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'lyotrace-bench-raw',
+    options: SESSION_OPTIONS,
+  });
   await client.connect();
   try {
     const started = performance.now();
-    const stream = client.query(new QueryStream(SQL.streamVials, [mcbId]));
+    const stream = client.query(new QueryStream(SQL.streamVials, [mcbId], { batchSize: TRACE_STREAM_BATCH }));
     // Consumed as the API consumes it (events, as pipe() does), not by async iteration.
     const { rows, bytes } = await new Promise<{ rows: number; bytes: number }>((resolve, reject) => {
       let rows = 0;
@@ -845,6 +811,8 @@ export async function run(): Promise<void> {
     // Never closed while idle: bench-kit counts the CPU of live PostgreSQL backends only.
     idleTimeoutMillis: 0,
     application_name: 'lyotrace-bench-raw',
+    // The same session settings as the API's connections, so the baseline plans as the API does.
+    options: SESSION_OPTIONS,
   });
   const scenarios: Scenario[] = [];
   const raws: Measurement[] = [];

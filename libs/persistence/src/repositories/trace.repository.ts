@@ -95,13 +95,37 @@ const EDGES_WALKED = (dir: 'up' | 'down') => {
   ORDER BY t.occurred_at, w.parent_lot_id, w.child_lot_id`;
 };
 
+/**
+ * The trace queries, exported so that the benchmark measures exactly these as its raw-SQL baseline.
+ * $1 is the starting lot id throughout.
+ */
+export const TRACE_SQL = {
+  backwardLots: `${ANCESTORS} ${LOTS_OF('up')}`,
+  backwardEdges: EDGES_WALKED('up'),
+  forwardLots: `${DESCENDANTS} ${LOTS_OF('down')}`,
+  forwardEdges: EDGES_WALKED('down'),
+  forwardCount: `${DESCENDANTS} SELECT count(*) AS n FROM vial v WHERE v.lot_id IN (SELECT id FROM down)`,
+  /** $2: keyset position (vial id) or null; $3: page size. */
+  forwardVials: `${DESCENDANTS}
+       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
+        WHERE v.lot_id IN (SELECT id FROM down) AND ($2::uuid IS NULL OR v.id > $2::uuid)
+        ORDER BY v.id LIMIT $3`,
+  streamVials: `${DESCENDANTS}
+       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
+        WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
+  vial: `SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id WHERE v.id = $1`,
+} as const;
+
+/** Rows fetched per cursor round trip when streaming (TypeORM's own stream fetches 100). */
+export const TRACE_STREAM_BATCH = 1000;
+
 export class TraceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async backward(lotId: string): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[] }> {
     const [lots, edges] = await Promise.all([
-      this.dataSource.query<TraceLotRow[]>(`${ANCESTORS} ${LOTS_OF('up')}`, [lotId]),
-      this.dataSource.query<TraceEdgeRow[]>(EDGES_WALKED('up'), [lotId]),
+      this.dataSource.query<TraceLotRow[]>(TRACE_SQL.backwardLots, [lotId]),
+      this.dataSource.query<TraceEdgeRow[]>(TRACE_SQL.backwardEdges, [lotId]),
     ]);
     return { lots, edges };
   }
@@ -110,33 +134,21 @@ export class TraceRepository {
     lotId: string,
   ): Promise<{ lots: TraceLotRow[]; edges: TraceEdgeRow[]; vialCount: number }> {
     const [lots, edges, count] = await Promise.all([
-      this.dataSource.query<TraceLotRow[]>(`${DESCENDANTS} ${LOTS_OF('down')}`, [lotId]),
-      this.dataSource.query<TraceEdgeRow[]>(EDGES_WALKED('down'), [lotId]),
-      this.dataSource.query<{ n: string }[]>(
-        `${DESCENDANTS} SELECT count(*) AS n FROM vial v WHERE v.lot_id IN (SELECT id FROM down)`,
-        [lotId],
-      ),
+      this.dataSource.query<TraceLotRow[]>(TRACE_SQL.forwardLots, [lotId]),
+      this.dataSource.query<TraceEdgeRow[]>(TRACE_SQL.forwardEdges, [lotId]),
+      this.dataSource.query<{ n: string }[]>(TRACE_SQL.forwardCount, [lotId]),
     ]);
     return { lots, edges, vialCount: Number(count[0]?.n ?? 0) };
   }
 
   async vial(vialId: string): Promise<TraceVialRow | null> {
-    const rows = await this.dataSource.query<TraceVialRow[]>(
-      `SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id WHERE v.id = $1`,
-      [vialId],
-    );
+    const rows = await this.dataSource.query<TraceVialRow[]>(TRACE_SQL.vial, [vialId]);
     return rows[0] ?? null;
   }
 
   /** One page of the downstream vials, keyset-paged on vial id. */
   forwardVials(lotId: string, limit: number, afterId?: string): Promise<TraceVialRow[]> {
-    return this.dataSource.query<TraceVialRow[]>(
-      `${DESCENDANTS}
-       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
-        WHERE v.lot_id IN (SELECT id FROM down) AND ($2::uuid IS NULL OR v.id > $2::uuid)
-        ORDER BY v.id LIMIT $3`,
-      [lotId, afterId ?? null, limit],
-    );
+    return this.dataSource.query<TraceVialRow[]>(TRACE_SQL.forwardVials, [lotId, afterId ?? null, limit]);
   }
 
   /**
@@ -148,13 +160,7 @@ export class TraceRepository {
     // pg-query-stream directly: TypeORM's runner.stream() fetches 100 rows per round trip.
     const client = (await runner.connect()) as pg.PoolClient;
     const stream = client.query(
-      new QueryStream(
-        `${DESCENDANTS}
-       SELECT ${VIAL_COLUMNS} FROM vial v JOIN lot l ON l.id = v.lot_id JOIN site hs ON hs.id = v.holder_site_id
-        WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
-        [lotId],
-        { batchSize: 1000 },
-      ),
+      new QueryStream(TRACE_SQL.streamVials, [lotId], { batchSize: TRACE_STREAM_BATCH }),
     ) as Readable;
     return { stream, release: () => runner.release() };
   }
