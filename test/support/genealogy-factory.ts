@@ -1,4 +1,5 @@
 import { LotKind, QuantityUnit, Role, SiteKind } from '@lyotrace/contracts';
+import { gs1CheckDigit } from '@lyotrace/domain';
 import type { ApiHarness } from './api-harness.js';
 import { makeSite, makeUser, unique } from './factories.js';
 
@@ -39,9 +40,7 @@ export class GenealogyFactory {
   /** A product with a fresh valid GTIN-14 (prefix 952: GS1's range for examples). */
   async product(): Promise<{ id: string; gtin: string }> {
     const body = `952${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
-    const digits = body.split('').map(Number).reverse();
-    const sum = digits.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
-    const gtin = `${body}${(10 - (sum % 10)) % 10}`;
+    const gtin = `${body}${gs1CheckDigit(body)}`;
     const res = await this.api.request<{ id: string; gtin: string }>('POST', '/api/products', {
       token: this.token,
       body: { gtin, name: `Lyosecretome ${unique('p')}`, shelfLifeDays: 730 },

@@ -26,7 +26,7 @@ export interface AccessTokenClaims {
 
 type UserActor = Extract<Actor, { kind: 'user' }>;
 
-export const userActor = (u: UserWithSecret | AccessTokenClaimsUser): UserActor => ({
+export const userActor = (u: UserWithSecret): UserActor => ({
   kind: 'user',
   userId: u.id,
   username: u.username,
@@ -35,15 +35,6 @@ export const userActor = (u: UserWithSecret | AccessTokenClaimsUser): UserActor 
   siteId: u.siteId,
   organisationId: u.site?.organisationId ?? null,
 });
-
-interface AccessTokenClaimsUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  siteId: string | null;
-  site?: { organisationId: string } | null;
-}
 
 @Injectable()
 export class AuthenticationService {

@@ -212,12 +212,24 @@ export class TraceService {
     };
   }
 
-  /** Every downstream vial, for streaming (NDJSON). */
-  async forwardVialStream(
-    ref: string,
-  ): Promise<{ ref: TraceRef; stream: Readable; release: () => Promise<void> }> {
+  /** The downstream graph and every downstream vial as a row stream (NDJSON), for one resolution of `ref`. */
+  async forwardStream(ref: string): Promise<{
+    ref: TraceRef;
+    lots: TraceNode[];
+    edges: TraceEdge[];
+    vialTotal: number;
+    stream: Readable;
+    release: () => Promise<void>;
+  }> {
     const resolved = await this.resolve(ref);
-    return { ref: resolved, ...(await this.trace.streamForwardVials(resolved.lotId)) };
+    const { lots, edges, vialCount } = await this.trace.forwardGraph(resolved.lotId);
+    return {
+      ref: resolved,
+      lots: lots.map(toNode),
+      edges: edges.map(toEdge),
+      vialTotal: vialCount,
+      ...(await this.trace.streamForwardVials(resolved.lotId)),
+    };
   }
 
   private async vial(vialId: string): Promise<TraceVial | null> {

@@ -75,9 +75,8 @@ export class TraceController {
       await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }));
       return;
     }
-    const graph = await this.trace.forward(q.ref, { limit: 1 });
-    const { stream, release } = await this.trace.forwardVialStream(q.ref);
-    let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vials.total })}\n`;
+    const { stream, release, ...graph } = await this.trace.forwardStream(q.ref);
+    let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vialTotal })}\n`;
     for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
     for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
     // Lines are sent in ~64 KiB chunks: one socket write per vial costs more than the vial itself.

@@ -1,5 +1,8 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { DomainError } from '../domain-error.js';
+import { isInCharacterSet82 } from '../gs1/application-identifiers.js';
+import { hasValidGs1CheckDigit } from '../gs1/check-digit.js';
+import { GS1_RESOLVER } from '../gs1/digital-link.js';
 
 /**
  * Identifiers as URIs for EPCIS 2.0 events.
@@ -12,13 +15,10 @@ import { DomainError } from '../domain-error.js';
  * patients) lives under the project's own namespace. These URIs are names, not web addresses: nothing is
  * promised to be served at them.
  */
-const GS1_DIGITAL_LINK_ORIGIN = 'https://id.gs1.org';
 
 /** The project's namespace: the `lyo:` prefix of every EPCIS document we write expands to it. */
 export const LYOTRACE_NS = 'https://lyotrace.dev/epcis/';
 
-/** GS1 General Specifications §7.11, character set 82: what (10) batch/lot and (21) serial may contain. */
-const CSET_82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$/;
 const GS1_VARIABLE_MAX = 20;
 
 /**
@@ -37,28 +37,17 @@ function invalid(field: string, message: string): DomainError {
   return new DomainError(ProblemCode.ValidationFailed, message, { field });
 }
 
-/** GS1 mod-10: from the rightmost data digit, weights 3,1,3,1…; check = (10 − sum mod 10) mod 10. */
-function hasValidCheckDigit(digits: string): boolean {
-  let sum = 0;
-  const data = digits.slice(0, -1);
-  for (let i = 0; i < data.length; i++) {
-    const weight = i % 2 === 0 ? 3 : 1;
-    sum += Number(data[data.length - 1 - i]) * weight;
-  }
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
-}
-
 /** GTIN-8/12/13/14 → the 14-digit form GS1 Digital Link uses as its canonical key. */
 function gtin14(gtin: string): string {
   if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(gtin)) {
     throw invalid('gtin', 'a GTIN has 8, 12, 13 or 14 digits');
   }
-  if (!hasValidCheckDigit(gtin)) throw invalid('gtin', `GTIN ${gtin} has a wrong check digit`);
+  if (!hasValidGs1CheckDigit(gtin)) throw invalid('gtin', `GTIN ${gtin} has a wrong check digit`);
   return gtin.padStart(14, '0');
 }
 
 function gs1Variable(field: string, value: string): string {
-  if (value.length === 0 || value.length > GS1_VARIABLE_MAX || !CSET_82.test(value)) {
+  if (value.length === 0 || value.length > GS1_VARIABLE_MAX || ![...value].every(isInCharacterSet82)) {
     throw invalid(field, `${field} must be 1 to ${GS1_VARIABLE_MAX} characters of GS1 character set 82`);
   }
   return percentEncodeSegment(value);
@@ -66,19 +55,19 @@ function gs1Variable(field: string, value: string): string {
 
 /** One serialized vial (SGTIN) as a GS1 Digital Link URI: `…/01/{gtin}/21/{serial}`. */
 export function sgtinUri(gtin: string, serial: string): string {
-  return `${GS1_DIGITAL_LINK_ORIGIN}/01/${gtin14(gtin)}/21/${gs1Variable('serial', serial)}`;
+  return `${GS1_RESOLVER}/01/${gtin14(gtin)}/21/${gs1Variable('serial', serial)}`;
 }
 
 /** A finished lot of a product (LGTIN, an EPC class for quantity lists): `…/01/{gtin}/10/{lot}`. */
 export function lgtinUri(gtin: string, lot: string): string {
-  return `${GS1_DIGITAL_LINK_ORIGIN}/01/${gtin14(gtin)}/10/${gs1Variable('lot', lot)}`;
+  return `${GS1_RESOLVER}/01/${gtin14(gtin)}/10/${gs1Variable('lot', lot)}`;
 }
 
 /** A shipper (SSCC, N18 with a mod-10 check digit): `…/00/{sscc}`. */
 export function ssccUri(sscc: string): string {
   if (!/^\d{18}$/.test(sscc)) throw invalid('sscc', 'an SSCC has 18 digits');
-  if (!hasValidCheckDigit(sscc)) throw invalid('sscc', `SSCC ${sscc} has a wrong check digit`);
-  return `${GS1_DIGITAL_LINK_ORIGIN}/00/${sscc}`;
+  if (!hasValidGs1CheckDigit(sscc)) throw invalid('sscc', `SSCC ${sscc} has a wrong check digit`);
+  return `${GS1_RESOLVER}/00/${sscc}`;
 }
 
 /** `https://lyotrace.dev/epcis/{kind}/{segment}/…`, every segment percent-encoded. */
