@@ -4,3 +4,4 @@ export * from './problems.js';
 export * from './signatures.js';
 export * from './audit.js';
 export * from './genealogy.js';
+export * from './ingest.js';
