@@ -48,6 +48,7 @@ describe('persistence', () => {
         'Genealogy1764025200000',
         'EpcisEvents1764028800000',
         'Recalls1764032400000',
+        'Custody1764036000000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

@@ -5,3 +5,4 @@ export * from './signatures.js';
 export * from './audit.js';
 export * from './genealogy.js';
 export * from './ingest.js';
+export * from './custody.js';

@@ -495,7 +495,9 @@ export class GenealogyService {
           holderSiteId: lot.siteId,
           commissionedAt: now,
         }));
-        vials.push(...(await this.repo.insertVials(m, batch)));
+        vials.push(
+          ...(await this.repo.insertVials(m, batch, ctx.actor.kind === 'user' ? ctx.actor.userId : null)),
+        );
       }
       lot.remainingQuantity = fromMicro(left - toMicro(String(count)));
       await this.repo.saveLot(m, lot);

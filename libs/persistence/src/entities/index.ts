@@ -15,9 +15,28 @@ import {
   TransformationOutputEntity,
 } from './transformation.entity.js';
 import { UserEntity } from './user.entity.js';
+import { AggregationEntity, ContainerEntity, ReceiptLineEntity, ShipmentEntity } from './container.entity.js';
+import { CustodyIntervalEntity } from './custody-interval.entity.js';
+import { DoseCorrectionEntity, DoseEntity, PatientEntity } from './dose.entity.js';
+import { ExcursionEntity } from './excursion.entity.js';
+import { LocationEntity } from './location.entity.js';
+import { QaTaskEntity } from './qa-task.entity.js';
+import { ScanEntity } from './scan.entity.js';
 import { VialEntity } from './vial.entity.js';
 
 export {
+  AggregationEntity,
+  ContainerEntity,
+  CustodyIntervalEntity,
+  DoseCorrectionEntity,
+  DoseEntity,
+  ExcursionEntity,
+  LocationEntity,
+  PatientEntity,
+  QaTaskEntity,
+  ReceiptLineEntity,
+  ScanEntity,
+  ShipmentEntity,
   RecallEntity,
   RecallItemEntity,
   EpcisEventEntity,
@@ -56,4 +75,16 @@ export const ENTITIES = [
   EpcisEventEntity,
   RecallEntity,
   RecallItemEntity,
+  LocationEntity,
+  ShipmentEntity,
+  ContainerEntity,
+  AggregationEntity,
+  ReceiptLineEntity,
+  CustodyIntervalEntity,
+  ScanEntity,
+  PatientEntity,
+  DoseEntity,
+  DoseCorrectionEntity,
+  QaTaskEntity,
+  ExcursionEntity,
 ];

@@ -21,6 +21,13 @@ export class ProductEntity {
   @Column({ name: 'single_use', type: 'boolean', default: true })
   singleUse!: boolean;
 
+  /**
+   * Stability budget: the time out of the storage range a vial may accumulate over its life (from the
+   * product's stability data; EU GDP has no default allowance). Null: none allowed beyond the alarm rules.
+   */
+  @Column({ name: 'stability_budget_s', type: 'int', nullable: true })
+  stabilityBudgetS!: number | null;
+
   @VersionColumn()
   version!: number;
 

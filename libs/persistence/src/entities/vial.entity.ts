@@ -1,4 +1,4 @@
-import type { VialState } from '@lyotrace/contracts';
+import type { VialHold, VialState } from '@lyotrace/contracts';
 import {
   Check,
   Column,
@@ -7,9 +7,12 @@ import {
   JoinColumn,
   ManyToOne,
   PrimaryGeneratedColumn,
+  type Relation,
   Unique,
   VersionColumn,
 } from 'typeorm';
+import { ContainerEntity } from './container.entity.js';
+import { LocationEntity } from './location.entity.js';
 import { LotEntity } from './lot.entity.js';
 import { SiteEntity } from './site.entity.js';
 
@@ -18,6 +21,7 @@ import { SiteEntity } from './site.entity.js';
 @Unique('UQ_vial_gtin_serial', ['gtin', 'serial'])
 @Index('IDX_vial_lot', ['lotId'])
 @Index('IDX_vial_holder', ['holderSiteId'])
+@Check('CHK_vial_hold', `hold IS NULL OR hold IN ('quarantine','under_investigation')`)
 @Check('CHK_vial_state', `state IN ('in_stock','in_transit','at_clinic','dispensed','destroyed','sample')`)
 export class VialEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -52,6 +56,37 @@ export class VialEntity {
 
   @Column({ name: 'commissioned_at', type: 'timestamptz' })
   commissionedAt!: Date;
+
+  /** Where in the holder site it is (null: receiving/staging area, in a shipper, or gone). Mirrors custody. */
+  @Column({ name: 'location_id', type: 'uuid', nullable: true })
+  locationId!: string | null;
+
+  @ManyToOne(() => LocationEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'location_id' })
+  location?: LocationEntity;
+
+  /** The shipper it is packed in now. Mirrors the open aggregation row. */
+  @Column({ name: 'container_id', type: 'uuid', nullable: true })
+  containerId!: string | null;
+
+  @ManyToOne(() => ContainerEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'container_id' })
+  // Relation<>: vial and container import each other; this keeps the decorator metadata out of the cycle.
+  container?: Relation<ContainerEntity>;
+
+  /** A QA hold (quarantine, under investigation): the vial passes no gate until QA dispositions it. */
+  @Column({ type: 'text', nullable: true })
+  hold!: VialHold | null;
+
+  @Column({ name: 'hold_reason', type: 'text', nullable: true })
+  holdReason!: string | null;
+
+  /**
+   * Time out of its storage range the vial has seen over its life, in seconds: the excursion engine (a later
+   * issue) adds to it; the gate compares it with the product's stability budget.
+   */
+  @Column({ name: 'exposure_out_of_range_s', type: 'int', default: 0 })
+  exposureOutOfRangeS!: number;
 
   /** Set by a recall (persistent: blocks shipping, receipt into stock and dosing). */
   @Column({ name: 'recall_id', type: 'uuid', nullable: true })

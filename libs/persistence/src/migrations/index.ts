@@ -4,6 +4,7 @@ import { AuditLaneHeads1764021600000 } from './1764021600000-audit-lane-heads.js
 import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
 import { EpcisEvents1764028800000 } from './1764028800000-epcis-events.js';
 import { Recalls1764032400000 } from './1764032400000-recalls.js';
+import { Custody1764036000000 } from './1764036000000-custody.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Genealogy1764025200000,
   EpcisEvents1764028800000,
   Recalls1764032400000,
+  Custody1764036000000,
 ];

@@ -199,13 +199,17 @@ export class GenealogyRepository {
     return manager.getRepository(VialEntity).countBy({ lotId });
   }
 
-  /** Inserts vials; serials that collide with an existing one are skipped and reported back. */
+  /**
+   * Inserts vials and opens each one's first custody interval (at the commissioning site); serials that
+   * collide with an existing one are skipped and reported back.
+   */
   async insertVials(
     manager: EntityManager,
     rows: Pick<
       VialEntity,
       'lotId' | 'gtin' | 'serial' | 'expiry' | 'state' | 'holderSiteId' | 'commissionedAt'
     >[],
+    openedBy: string | null,
   ): Promise<VialEntity[]> {
     const result = await manager
       .createQueryBuilder()
@@ -225,7 +229,15 @@ export class GenealogyRepository {
         'version',
       ])
       .execute();
-    return (result.raw as Record<string, unknown>[]).map((r) => ({
+    const inserted = result.raw as Record<string, unknown>[];
+    if (inserted.length > 0) {
+      await manager.query(
+        `INSERT INTO custody_interval (vial_id, site_id, from_at, step, opened_by)
+         SELECT v, $2::uuid, $3::timestamptz, 'commission', $4::uuid FROM unnest($1::uuid[]) AS v`,
+        [inserted.map((r) => r.id), rows[0]!.holderSiteId, rows[0]!.commissionedAt, openedBy],
+      );
+    }
+    return inserted.map((r) => ({
       id: r.id as string,
       lotId: r.lot_id as string,
       gtin: r.gtin as string,
@@ -235,6 +247,11 @@ export class GenealogyRepository {
       holderSiteId: r.holder_site_id as string,
       commissionedAt: r.commissioned_at as Date,
       recallId: null,
+      locationId: null,
+      containerId: null,
+      hold: null,
+      holdReason: null,
+      exposureOutOfRangeS: 0,
       version: r.version as number,
     }));
   }
