@@ -1,4 +1,4 @@
-import { LotStatus, VialState } from '@lyotrace/contracts';
+import { LotStatus, VialHold, VialState } from '@lyotrace/contracts';
 import { expiryInstant, VialBlock, vialBlocks, type GatedVial } from './vial-gate.js';
 
 const vial = (o: Partial<GatedVial> = {}): GatedVial => ({
@@ -6,6 +6,9 @@ const vial = (o: Partial<GatedVial> = {}): GatedVial => ({
   state: VialState.InStock,
   recalled: false,
   expiry: '2027-03-31',
+  hold: null,
+  exposureOutOfRangeS: 0,
+  stabilityBudgetS: null,
   ...o,
 });
 const at = (iso: string) => ({ at: new Date(iso), timeZone: 'Europe/Rome' });
@@ -38,6 +41,11 @@ describe('vialBlocks', () => {
     [{ state: VialState.Dispensed }, [VialBlock.AlreadyDispensed]],
     [{ state: VialState.Destroyed }, [VialBlock.Destroyed]],
     [{ lotStatus: LotStatus.Rejected, recalled: true }, [VialBlock.Rejected, VialBlock.Recalled]],
+    [{ hold: VialHold.Quarantine }, [VialBlock.Quarantined]],
+    [{ hold: VialHold.UnderInvestigation }, [VialBlock.UnderInvestigation]],
+    [{ exposureOutOfRangeS: 3601, stabilityBudgetS: 3600 }, [VialBlock.StabilityBudgetExceeded]],
+    [{ exposureOutOfRangeS: 3600, stabilityBudgetS: 3600 }, []],
+    [{ exposureOutOfRangeS: 999_999, stabilityBudgetS: null }, []],
   ])('blocks %j with %j', (o, expected) => {
     expect(vialBlocks(vial(o), at('2027-01-01T00:00:00Z'))).toEqual(expected);
   });

@@ -1,4 +1,4 @@
-import { LotStatus, VialState } from '@lyotrace/contracts';
+import { LotStatus, VialHold, VialState } from '@lyotrace/contracts';
 
 /** Why a vial may not be picked, packed, dispatched, received into stock or dosed. Stable codes. */
 export enum VialBlock {
@@ -9,6 +9,9 @@ export enum VialBlock {
   ExpiresInTransit = 'VIAL_EXPIRES_IN_TRANSIT',
   AlreadyDispensed = 'VIAL_ALREADY_DISPENSED',
   Destroyed = 'VIAL_DESTROYED',
+  Quarantined = 'VIAL_QUARANTINED',
+  UnderInvestigation = 'VIAL_UNDER_INVESTIGATION',
+  StabilityBudgetExceeded = 'VIAL_STABILITY_BUDGET_EXCEEDED',
 }
 
 export interface GatedVial {
@@ -17,6 +20,11 @@ export interface GatedVial {
   recalled: boolean;
   /** 'YYYY-MM-DD' (GS1 (17) with DD=00 already resolved to the month's last day). */
   expiry: string;
+  hold: VialHold | null;
+  /** Seconds out of its storage range over its life so far. */
+  exposureOutOfRangeS: number;
+  /** The product's stability budget in seconds; null: none beyond the alarm rules. */
+  stabilityBudgetS: number | null;
 }
 
 /**
@@ -64,6 +72,13 @@ export function vialBlocks(
   if (vial.recalled) blocks.push(VialBlock.Recalled);
   if (vial.state === VialState.Dispensed) blocks.push(VialBlock.AlreadyDispensed);
   if (vial.state === VialState.Destroyed) blocks.push(VialBlock.Destroyed);
+  // EU GMP Ch. 5.61 / EU GDP 5.5: quarantined goods are held apart until QA releases them.
+  if (vial.hold === VialHold.Quarantine) blocks.push(VialBlock.Quarantined);
+  if (vial.hold === VialHold.UnderInvestigation) blocks.push(VialBlock.UnderInvestigation);
+  // COLD-CHAIN.md cumulative limit: the stability budget is never reset; once spent, the vial stops.
+  if (vial.stabilityBudgetS !== null && vial.exposureOutOfRangeS > vial.stabilityBudgetS) {
+    blocks.push(VialBlock.StabilityBudgetExceeded);
+  }
   const end = expiryInstant(vial.expiry, when.timeZone).getTime();
   if (when.at.getTime() >= end) blocks.push(VialBlock.Expired);
   else if (when.arrivalAt && when.arrivalAt.getTime() >= end) blocks.push(VialBlock.ExpiresInTransit);
