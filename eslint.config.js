@@ -93,6 +93,30 @@ export default tseslint.config(
     },
   },
   { files: ['libs/config/src/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
+  // The device simulator is the bridge's independent other side: neither imports the other, so one misreading of
+  // a protocol cannot hide on both sides (STYLE.md, "Avoid"). Repeats the lib-entry pattern (a rule is replaced,
+  // not merged, per file block).
+  ...[
+    [
+      'firmware-bridge/simulator/**/*.ts',
+      '(^|/)src(/|$)',
+      'the simulator may not import the bridge (firmware-bridge/src)',
+    ],
+    ['firmware-bridge/src/**/*.ts', '(^|/)simulator(/|$)', 'the bridge may not import the device simulator'],
+  ].map(([files, regex, message]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@lyotrace/*/*'], message: 'import a lib through its public entry: @lyotrace/<name>' },
+            { regex, message },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Nest resolves constructor parameters from decorator metadata, which needs value imports there.
     files: ['**/*.ts'],

@@ -4,6 +4,7 @@
 # and flushes Redis db 2 on every run, so figures never depend on (nor disturb) dev or test data. Each
 # benchmark prints a table and, as its last line, one JSON object {"bench": name, "figures": {...}}.
 # Usage: bash scripts/bench.sh [name]   (no name: every benchmark; `auth`: test/bench/auth.bench.ts only)
+# A quick, smaller ingest run: BENCH_INGEST_BATCHES=8 BENCH_INGEST_DOWNLOAD=12000 bash scripts/bench.sh ingest
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -8,6 +9,10 @@ export interface LoadRequest {
   headers?: Record<string, string>;
   /** Sent as is (set content-type yourself). */
   body?: string;
+  /** Instead of `body`: the client sends these in turn, round and round (e.g. a vial moved A → B → A…). */
+  bodies?: string[];
+  /** Sets a fresh `Idempotency-Key` header on every request (each one a new scan, never a replay). */
+  freshIdempotencyKey?: boolean;
 }
 
 export interface LoadOptions {
@@ -97,8 +102,15 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
   const measureFrom = start + options.warmupMs;
   const stopAt = measureFrom + options.durationMs;
 
-  const client = async (spec: LoadRequest): Promise<void> => {
-    for (;;) {
+  const client = async (template: LoadRequest): Promise<void> => {
+    for (let n = 0; ; n += 1) {
+      const spec: LoadRequest = {
+        ...template,
+        ...(template.bodies ? { body: template.bodies[n % template.bodies.length] } : {}),
+        ...(template.freshIdempotencyKey
+          ? { headers: { ...template.headers, 'idempotency-key': randomUUID() } }
+          : {}),
+      };
       const sentAt = performance.now();
       if (sentAt >= stopAt) return;
       if (issued >= options.maxRequests) {

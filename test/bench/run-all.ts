@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { run as auth } from './auth.bench.js';
+import { run as bridge } from './bridge.bench.js';
 import { progress } from './bench-kit.js';
+import { run as ingest } from './ingest.bench.js';
+import { run as scan } from './scan.bench.js';
 import { run as trace } from './trace.bench.js';
 
 /**
@@ -8,7 +11,7 @@ import { run as trace } from './trace.bench.js';
  * Started by scripts/bench.sh, which prepares the services. Each benchmark prints its own table and final
  * JSON line; the first failure stops the run with a non-zero exit status.
  */
-const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = { auth, trace };
+const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = { auth, trace, scan, ingest, bridge };
 
 /** Everything is closed by now: if something still holds the process open, say what and stop anyway. */
 const HANG_GRACE_MS = 5_000;

@@ -49,6 +49,8 @@ describe('persistence', () => {
         'EpcisEvents1764028800000',
         'Recalls1764032400000',
         'Custody1764036000000',
+        'Readings1764039600000',
+        'EpcisErrorDeclarations1764041400000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

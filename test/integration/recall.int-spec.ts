@@ -217,6 +217,8 @@ describe('recall from any node, reconciled to the last vial', () => {
       dispensed: 1,
       destroyed: 0,
       sample: 0,
+      quarantine: 0,
+      under_investigation: 0,
       unaccounted: 0,
     });
   });

@@ -177,11 +177,18 @@ describe('trace: backward to the donor, forward to every vial', () => {
     expect(unknown.body).toMatchObject({ code: 'TRACE_REF_UNKNOWN', field: 'ref' });
   });
 
-  it('is closed to clinic and warehouse users', async () => {
-    for (const role of [Role.Clinic, Role.Warehouse]) {
-      const u = await makeUser(api.app, role);
-      const token = await api.login(u.username, u.password);
-      expect((await api.request('GET', `/api/trace/backward?ref=${c.mcb.code}`, { token })).status).toBe(403);
+  it('is closed to warehouse users, and a clinic finds no lot (it traces its own vials, doses, patients)', async () => {
+    const depot = await makeUser(api.app, Role.Warehouse);
+    const depotToken = await api.login(depot.username, depot.password);
+    expect(
+      (await api.request('GET', `/api/trace/backward?ref=${c.mcb.code}`, { token: depotToken })).status,
+    ).toBe(403);
+    const clinic = await makeUser(api.app, Role.Clinic);
+    const clinicToken = await api.login(clinic.username, clinic.password);
+    for (const path of ['/api/trace/backward', '/api/trace/forward']) {
+      const res = await api.request('GET', `${path}?ref=${c.mcb.code}`, { token: clinicToken });
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ code: 'TRACE_REF_UNKNOWN' });
     }
   });
 

@@ -13,6 +13,11 @@ import { TraceController } from './genealogy/trace.controller.js';
 import { EpcisController } from './genealogy/epcis.controller.js';
 import { RecallsController } from './genealogy/recalls.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { IngestController } from './ingest/ingest.controller.js';
+import { LoggersController } from './loggers/loggers.controller.js';
+import { ScansController } from './custody/scans.controller.js';
+import { ShipmentsController } from './custody/shipments.controller.js';
+import { DosesController } from './custody/doses.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { AccessGuard } from './http/access.guard.js';
 import { pinoHttpOptions } from './http/logging.js';
@@ -52,7 +57,12 @@ export class ApiModule {
         TraceController,
         EpcisController,
         RecallsController,
+        ScansController,
+        ShipmentsController,
+        DosesController,
         HealthController,
+        IngestController,
+        LoggersController,
       ],
       providers: [
         RedisHealthIndicator,

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@lyotrace/config';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module.js';
+import { applyRouteBodyLimits } from './http/body-limit.js';
 import { requestId } from './http/logging.js';
 
 /** Builds the HTTP application exactly as production runs it; tests and benchmarks use this too. */
@@ -23,6 +24,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   app.setGlobalPrefix('api');
 
   const fastify = app.getHttpAdapter().getInstance();
+  applyRouteBodyLimits(fastify);
   // Fastify's own errors (malformed JSON, oversize body, wrong media type) reach ProblemFilter too: Nest's
   // Fastify adapter wraps them in an HttpException whose cause is the original (see problem.ts).
   fastify.addHook('onSend', async (request, reply) => {

@@ -5,6 +5,8 @@ import { PersistenceModule } from '@lyotrace/persistence';
 import { ServicesModule } from '@lyotrace/services';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditChainVerifyHandler } from './jobs/audit-chain-verify.handler.js';
+import { ExcursionsProcessor } from './jobs/excursions.processor.js';
+import { ExcursionEvaluateHandler, IngestOutboxSweepHandler } from './jobs/ingest.handlers.js';
 import { JobHandlerRegistry } from './jobs/job-handler.registry.js';
 import { MaintenanceProcessor } from './jobs/maintenance.processor.js';
 import { RecallPropagateHandler, RecallSweepHandler } from './jobs/recall.handlers.js';
@@ -46,6 +48,9 @@ export class WorkerModule {
         AuditChainVerifyHandler,
         RecallPropagateHandler,
         RecallSweepHandler,
+        ExcursionsProcessor,
+        ExcursionEvaluateHandler,
+        IngestOutboxSweepHandler,
         Schedules,
       ],
     };

@@ -37,6 +37,8 @@ describe('loadAppConfig', () => {
       REDIS_URL: 'redis://localhost:6379',
       PORT: 3000,
       HOST: '127.0.0.1',
+      INGEST_SWEEP_AGE_MS: 60_000,
+      INGEST_SWEEP_INTERVAL_MS: 60_000,
       JWT_SECRET: 'j'.repeat(32),
       JWT_TTL_SECONDS: 900,
       LOG_LEVEL: 'info',
@@ -163,6 +165,37 @@ describe('loadBridgeConfig', () => {
 
     expect(error.variables).toEqual(['BRIDGE_API_URL']);
     expect(error.message).toContain('BRIDGE_API_URL must be an http(s):// URL');
+  });
+
+  it('gives the spool, upload, clock and status defaults and reads them as numbers', () => {
+    expect(loadBridgeConfig({})).toMatchObject({
+      BRIDGE_SPOOL_MAX_BYTES: 256 * 1024 * 1024,
+      BRIDGE_DEVICES: '[]',
+      BRIDGE_UPLOAD_MAX_RECORDS: 2_000,
+      BRIDGE_SKEW_CORRECT_MS: 2_000,
+      BRIDGE_SKEW_FLAG_MS: 60_000,
+      BRIDGE_STATUS_PORT: 0,
+    });
+    const config = loadBridgeConfig({
+      BRIDGE_SPOOL_MAX_BYTES: '1048576',
+      BRIDGE_UPLOAD_MAX_RECORDS: '500',
+      BRIDGE_SKEW_FLAG_MS: '30000',
+      BRIDGE_DEVICES_FILE: '/etc/lyotrace/devices.json',
+    });
+    expect(config).toMatchObject({
+      BRIDGE_SPOOL_MAX_BYTES: 1_048_576,
+      BRIDGE_UPLOAD_MAX_RECORDS: 500,
+      BRIDGE_SKEW_FLAG_MS: 30_000,
+      BRIDGE_DEVICES_FILE: '/etc/lyotrace/devices.json',
+    });
+  });
+
+  it('refuses an upload batch above the API limit and a tiny spool, naming them', () => {
+    const error = configError(() =>
+      loadBridgeConfig({ BRIDGE_UPLOAD_MAX_RECORDS: '10001', BRIDGE_SPOOL_MAX_BYTES: '100' }),
+    );
+    expect(error.variables.sort()).toEqual(['BRIDGE_SPOOL_MAX_BYTES', 'BRIDGE_UPLOAD_MAX_RECORDS']);
+    expect(error.message).toContain('BRIDGE_SPOOL_MAX_BYTES must be at least 4096');
   });
 
   it('reads BRIDGE_TOKEN from the environment', () => {

@@ -97,6 +97,18 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   AUDIT_VERIFY_CRON?: string = '0 3 * * *';
+
+  /** How often the worker queues again ingest evaluations left undone (their job lost with Redis). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  INGEST_SWEEP_INTERVAL_MS = 60_000;
+
+  /** How long an ingest evaluation may wait before the sweep queues it again. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  INGEST_SWEEP_AGE_MS = 60_000;
 }
 
 /** Settings of the firmware bridge: an API address and a token, nothing that reaches a database. */
@@ -113,6 +125,47 @@ export class BridgeConfig {
 
   @IsString()
   BRIDGE_SPOOL_DIR = '.data/bridge-spool';
+
+  /** Bounded spool: when full, devices are no longer acknowledged (they keep their data) and an alarm is raised. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4096, { message: 'BRIDGE_SPOOL_MAX_BYTES must be at least 4096' })
+  BRIDGE_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+  /** The devices, a JSON array of ports (firmware-bridge/src/config/device-config.ts checks each field). */
+  @IsString()
+  BRIDGE_DEVICES = '[]';
+
+  /** The same list in a file; wins over BRIDGE_DEVICES. */
+  @IsOptional()
+  @IsString()
+  BRIDGE_DEVICES_FILE?: string;
+
+  /** Records per upload batch (the API takes at most INGEST_MAX_RECORDS = 10 000). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  BRIDGE_UPLOAD_MAX_RECORDS = 2_000;
+
+  /** PROTOCOL.md §6: |device − host| at or above this is corrected (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  BRIDGE_SKEW_CORRECT_MS = 2_000;
+
+  /** PROTOCOL.md §6: |device − host| above this flags the readings clock_skew (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  BRIDGE_SKEW_FLAG_MS = 60_000;
+
+  /** Loopback port of the status endpoint (GET /status); 0 = none (the status file is always written). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  BRIDGE_STATUS_PORT = 0;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

@@ -83,3 +83,12 @@ export interface IngestResult {
   /** Highest sequence of `mission` below which every record has arrived (null: none yet). */
   highestContiguousSeq: number | null;
 }
+
+/** Where the bridge posts an IngestBatch (JSON), with its bridge credential as the bearer token. */
+export const INGEST_READINGS_PATH = '/api/ingest/readings';
+
+/**
+ * Largest request body the ingest route takes, in bytes. A full batch of INGEST_MAX_RECORDS is about 2.5 MB
+ * of compact JSON; the rest is headroom for long serials and pretty-printed bodies.
+ */
+export const INGEST_MAX_BODY_BYTES = 16 * 1024 * 1024;

@@ -7,6 +7,7 @@
 export enum QueueName {
   Maintenance = 'maintenance',
   Recalls = 'recalls',
+  Excursions = 'excursions',
 }
 
 export enum JobName {
@@ -16,6 +17,10 @@ export enum JobName {
   RecallPropagate = 'recall-propagate',
   /** Re-queue recalls whose propagation never ran (Redis lost the job): nothing is lost with Redis. */
   RecallSweep = 'recall-sweep',
+  /** Evaluate the readings one ingest outbox row says arrived (excursions). Safe to run twice. */
+  ExcursionEvaluate = 'excursion-evaluate',
+  /** Re-queue ingest outbox rows not evaluated after a while: a job lost with Redis is queued again. */
+  IngestOutboxSweep = 'ingest-outbox-sweep',
 }
 
 /** The queue each job travels on. A job name belongs to exactly one queue. */
@@ -23,6 +28,8 @@ export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   [JobName.AuditChainVerify]: QueueName.Maintenance,
   [JobName.RecallPropagate]: QueueName.Recalls,
   [JobName.RecallSweep]: QueueName.Maintenance,
+  [JobName.ExcursionEvaluate]: QueueName.Excursions,
+  [JobName.IngestOutboxSweep]: QueueName.Maintenance,
 };
 
 export interface AuditChainVerifyJob {
@@ -36,8 +43,20 @@ export interface RecallPropagateJob {
 
 export type RecallSweepJob = Record<string, never>;
 
+export interface ExcursionEvaluateJob {
+  /** The ingest_outbox row (a logger and the time range of readings that arrived), as a decimal string. */
+  outboxId: string;
+}
+
+export interface IngestOutboxSweepJob {
+  /** Queue again what has waited this long (ms); default INGEST_SWEEP_AGE_MS. */
+  olderThanMs?: number;
+}
+
 export interface JobPayloads {
   [JobName.AuditChainVerify]: AuditChainVerifyJob;
   [JobName.RecallPropagate]: RecallPropagateJob;
   [JobName.RecallSweep]: RecallSweepJob;
+  [JobName.ExcursionEvaluate]: ExcursionEvaluateJob;
+  [JobName.IngestOutboxSweep]: IngestOutboxSweepJob;
 }

@@ -10,3 +10,4 @@ export * from './genealogy/index.js';
 export * from './epcis/index.js';
 export * from './gs1/index.js';
 export * from './custody/index.js';
+export * from './ingest/index.js';

@@ -8,8 +8,12 @@ import {
   AuditRepository,
   AuditVerificationRepository,
   BridgeCredentialRepository,
+  CustodyRepository,
+  DoseRepository,
   EpcisRepository,
   GenealogyRepository,
+  LoggerRepository,
+  ReadingRepository,
   RecallRepository,
   SignatureRepository,
   SiteRepository,
@@ -39,6 +43,10 @@ const REPOSITORIES = [
   TraceRepository,
   EpcisRepository,
   RecallRepository,
+  CustodyRepository,
+  LoggerRepository,
+  ReadingRepository,
+  DoseRepository,
 ] as const;
 
 @Global()

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor, Role, SiteKind } from '@lyotrace/contracts';
 import { SiteRepository, UserRepository } from '@lyotrace/persistence';
 import { BridgeCredentialService } from './bridge-credential.service.js';
+import { DemoStockSeeder } from './demo-stock.seed.js';
 import { SiteService } from './site.service.js';
 import { UserService } from './user.service.js';
 
@@ -40,6 +41,7 @@ export class DemoSeedService {
     private readonly siteService: SiteService,
     private readonly userService: UserService,
     private readonly bridges: BridgeCredentialService,
+    private readonly stock: DemoStockSeeder,
   ) {}
 
   /** Idempotent: creates only what is missing. `rotateBridge` re-issues the depot bridge's token. */
@@ -68,6 +70,7 @@ export class DemoSeedService {
       });
       created.push(`user ${u.username}`);
     }
+    created.push(...(await this.stock.seed(DEMO_PASSWORD, ctx)));
     let bridgeToken: string | null = null;
     const depotId = siteIds.get('DEPOT-1');
     if (depotId && options.rotateBridge) {

@@ -1,6 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { LotKind, LotStatus, ProblemCode, QuantityUnit, VialState, type LotView } from '@lyotrace/contracts';
+import {
+  LotKind,
+  LotStatus,
+  ProblemCode,
+  QuantityUnit,
+  VialHold,
+  VialState,
+  type LotView,
+} from '@lyotrace/contracts';
 import {
   assertDisposable,
   assertLotEditable,
@@ -600,19 +608,27 @@ export class GenealogyService {
   }
 
   /**
-   * commissioned = in stock + in transit + at clinics + dispensed + destroyed + samples, and the difference
-   * (vials in no known state, e.g. missing at receipt) is shown as unaccounted — it must be zero.
+   * commissioned = in stock + in transit + at clinics + dispensed + destroyed + samples (every vial is in
+   * exactly one state). Held vials are shown explicitly as well (`quarantine`, `under_investigation`; also
+   * counted in their state). `unaccounted` = vials under investigation (missing at receipt: custody is not
+   * known) plus any vial in no known state — it must come to zero before the lot is reconciled (EU GDP 6.3).
    */
   async reconciliation(lotId: string): Promise<Record<string, number>> {
     const lot = await this.repo.findLot(lotId);
     if (!lot) throw notFound('lot');
-    const byState = await this.repo.vialStateCounts(lotId);
+    const [byState, byHold] = await Promise.all([
+      this.repo.vialStateCounts(lotId),
+      this.repo.vialHoldCounts(lotId),
+    ]);
     const known = Object.values(VialState).map((s) => byState[s] ?? 0);
     const commissioned = Object.values(byState).reduce((a, n) => a + n, 0);
+    const holds = Object.fromEntries(Object.values(VialHold).map((h) => [h, byHold[h] ?? 0]));
     return {
       commissioned,
       ...Object.fromEntries(Object.values(VialState).map((s) => [s, byState[s] ?? 0])),
-      unaccounted: commissioned - known.reduce((a, n) => a + n, 0),
+      ...holds,
+      unaccounted:
+        (holds[VialHold.UnderInvestigation] ?? 0) + commissioned - known.reduce((a, n) => a + n, 0),
     };
   }
 

@@ -20,8 +20,13 @@ export class JobQueue {
   constructor(
     @InjectQueue(QueueName.Maintenance) maintenance: Queue,
     @InjectQueue(QueueName.Recalls) recalls: Queue,
+    @InjectQueue(QueueName.Excursions) excursions: Queue,
   ) {
-    this.queues = { [QueueName.Maintenance]: maintenance, [QueueName.Recalls]: recalls };
+    this.queues = {
+      [QueueName.Maintenance]: maintenance,
+      [QueueName.Recalls]: recalls,
+      [QueueName.Excursions]: excursions,
+    };
     for (const queue of Object.values(this.queues)) {
       // Without a listener every reconnect attempt would print a raw stack trace; one line per 30 s will do.
       queue.on('error', (error) => {
@@ -66,5 +71,37 @@ export class JobQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Queues a job under a deterministic id again. A job of that id still waiting or running is left alone
+   * (re-adding it is a no-op); one that ended (failed for good, or completed without its work being recorded)
+   * is removed first, since BullMQ would otherwise ignore the add. For sweeps that rebuild lost work.
+   */
+  async enqueueAgain<J extends JobName>(name: J, payload: JobPayloads[J], jobId: string): Promise<string> {
+    const queue = this.queues[JOB_QUEUE[name]];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`job lookup timed out after ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
+    });
+    try {
+      const ended = async (): Promise<void> => {
+        const existing = await queue.getJob(jobId);
+        if (existing && ((await existing.isFailed()) || (await existing.isCompleted())))
+          await existing.remove();
+      };
+      await Promise.race([ended(), deadline]);
+    } catch (error) {
+      throw new DomainError(
+        ProblemCode.QueueUnavailable,
+        `the job queue is unavailable: ${(error as Error).message}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.enqueue(name, payload, { jobId });
   }
 }

@@ -26,6 +26,17 @@ export interface RecallView {
   counts: RecallCounts;
 }
 
+/** One clinic's dosed patients in a recall, for follow-up. */
+export interface RecallPatientsView {
+  clinic: { id: string; code: string; name: string };
+  patients: {
+    patientRef: string;
+    doseId: string;
+    administeredAt: string;
+    vial: { id: string; gtin: string; serial: string; lotCode: string };
+  }[];
+}
+
 const EPCIS_CHUNK = 1000;
 
 /** The stores a recall writes beside its own (kept together to keep the constructor short). */
@@ -61,10 +72,19 @@ export class RecallService {
     ref: string,
     credentials: Omit<SignatureCredentials, 'meaning'>,
   ): Promise<RecallView> {
-    const scope = await this.trace.resolve(ref);
+    const scope = await this.trace.resolve(ref, ctx.actor);
+    const scopeLotId = scope.lotId;
+    // A recall is of a genealogy node; a patient's doses may span several lots: recall those lots instead.
+    if (!scopeLotId) {
+      throw new DomainError(
+        ProblemCode.ValidationFailed,
+        'a recall is opened on a lot, a vial or a dose (its lot), not on a patient',
+        { field: 'ref' },
+      );
+    }
     const signer = await this.signatures.verifySigner(ctx, { ...credentials, meaning: 'responsibility' });
     const recall = await this.tx.run(ctx, async (uow) => {
-      const lot = await this.deps.genealogy.findLot(scope.lotId, uow.manager);
+      const lot = await this.deps.genealogy.findLot(scopeLotId, uow.manager);
       if (!lot) throw notFound('lot');
       const signature = await this.signatures.applySignature(uow, signer, {
         entityType: 'recall_scope',
@@ -265,7 +285,34 @@ export class RecallService {
       holder: { siteId: i.holder_site_id, siteCode: i.holder_site_code },
       stateAtRecall: i.state_at_recall,
       finalState: i.final_state,
-      action: i.final_state ? null : 'return or destroy',
+      action: i.final_state ? null : i.dose_id ? 'follow up the patient' : 'return or destroy',
+      dose: i.dose_id
+        ? { id: i.dose_id, administeredAt: i.administered_at!.toISOString(), patientRef: i.patient_ref! }
+        : null,
     }));
+  }
+
+  /**
+   * "Patients already dosed are listed for follow-up" (recall issue): per clinic that gave them, each dose of a
+   * recalled vial with the clinic's pseudonym, the time and the vial. A clinic sees its own patients only.
+   */
+  async dosedPatients(actor: Actor, id: string): Promise<RecallPatientsView[]> {
+    if (!(await this.recalls.findById(id))) throw notFound('recall');
+    const rows = await this.recalls.dosedPatients(id, readableSiteIds(actor));
+    const byClinic = new Map<string, RecallPatientsView>();
+    for (const r of rows) {
+      let clinic = byClinic.get(r.site_id);
+      if (!clinic) {
+        clinic = { clinic: { id: r.site_id, code: r.site_code, name: r.site_name }, patients: [] };
+        byClinic.set(r.site_id, clinic);
+      }
+      clinic.patients.push({
+        patientRef: r.patient_ref,
+        doseId: r.dose_id,
+        administeredAt: r.administered_at.toISOString(),
+        vial: { id: r.vial_id, gtin: r.gtin, serial: r.serial, lotCode: r.lot_code },
+      });
+    }
+    return [...byClinic.values()];
   }
 }

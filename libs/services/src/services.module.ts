@@ -9,12 +9,16 @@ import { AuditService, AuditVerificationScheduler } from './audit.service.js';
 import { AuthenticationService, LOCKOUT_POLICY } from './authentication.service.js';
 import { BridgeCredentialService } from './bridge-credential.service.js';
 import { DemoSeedService } from './demo-seed.service.js';
+import { DemoStockSeeder } from './demo-stock.seed.js';
+import { DoseService } from './dose.service.js';
 import { EpcisQueryService } from './epcis-query.service.js';
 import { GenealogyService } from './genealogy.service.js';
 import { VialLabelRenderer } from './labels/index.js';
 import { TraceService } from './trace.service.js';
 import { VialLabelService } from './vial-label.service.js';
+import { IngestService } from './ingest.service.js';
 import { JobQueue } from './job-queue.js';
+import { LoggerService } from './logger.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { redisOptions } from './redis-connection.js';
 import { RecallDependencies, RecallService } from './recall.service.js';
@@ -22,6 +26,9 @@ import { RedisProbe } from './redis-probe.js';
 import { SignatureService } from './signature.service.js';
 import { SiteService } from './site.service.js';
 import { UserService } from './user.service.js';
+import { ReceiptService } from './custody/receipt.service.js';
+import { ScanService } from './custody/scan.service.js';
+import { ShippingService } from './custody/shipping.service.js';
 
 const CORE: Provider[] = [
   PasswordHasher,
@@ -32,11 +39,17 @@ const CORE: Provider[] = [
   SignatureService,
   AuditService,
   DemoSeedService,
+  DemoStockSeeder,
   GenealogyService,
   TraceService,
   VialLabelRenderer,
   VialLabelService,
   EpcisQueryService,
+  DoseService,
+  LoggerService,
+  ShippingService,
+  ReceiptService,
+  ScanService,
 ];
 
 export interface ServicesOptions {
@@ -76,6 +89,7 @@ export class ServicesModule {
         RecallDependencies,
         RecallService,
         AuditVerificationScheduler,
+        IngestService,
         { provide: RedisProbe, useFactory: () => new RedisProbe(redisOptions(config.REDIS_URL, 'probe')) },
       ];
       providers.push(...queueProviders);

@@ -2,7 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { type Actor, Role } from '@lyotrace/contracts';
 import type { ActorContext } from '@lyotrace/persistence';
-import { GenealogyService, RecallService, type RecallView } from '@lyotrace/services';
+import {
+  GenealogyService,
+  RecallService,
+  type RecallPatientsView,
+  type RecallView,
+} from '@lyotrace/services';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { Ctx, CurrentActor, Roles } from '../http/access.decorators.js';
@@ -79,6 +84,19 @@ export class RecallsController {
   })
   items(@CurrentActor() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Query() q: RecallItemsQuery) {
     return this.recalls.items(actor, id, q.limit ?? 500, q.after);
+  }
+
+  @Get('recalls/:id/patients')
+  @Roles(Role.Admin, Role.Qa, Role.Clinic)
+  @ApiOperation({
+    summary:
+      'Patients already dosed with a recalled vial, per clinic, for follow-up (pseudonymous refs; a clinic sees its own)',
+  })
+  patients(
+    @CurrentActor() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<RecallPatientsView[]> {
+    return this.recalls.dosedPatients(actor, id);
   }
 
   @Post('recalls/:id/items/:vialId/resolve')

@@ -1,19 +1,20 @@
 import { Transform } from 'node:stream';
 import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Role } from '@lyotrace/contracts';
+import { type Actor, Role } from '@lyotrace/contracts';
 import type { TraceVialRow } from '@lyotrace/persistence';
 import { toTraceVial, TraceService, VialLabelService, type VialIdentifiers } from '@lyotrace/services';
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '../http/access.decorators.js';
+import { CurrentActor, Roles } from '../http/access.decorators.js';
 
 export class TraceQuery {
   @ApiProperty({
     description:
-      'lot code, internal id, vial GS1 element string ((01)…(21)… or scan data) or Digital Link URI',
+      'lot code, internal id (lot, vial, dose), vial GS1 element string ((01)…(21)… or scan data), Digital Link URI, ' +
+      'or a patient: patient:<ref> (clinic users, their clinic) or patient:<SITECODE>/<ref>',
   })
   @IsString()
   @MinLength(1)
@@ -44,7 +45,8 @@ export class ForwardTraceQuery extends TraceQuery {
   format?: 'json' | 'ndjson';
 }
 
-const TRACERS = [Role.Admin, Role.Qa, Role.Production];
+/** Clinics trace too, but only from their own vials, doses and patients (anything else is 404 to them). */
+const TRACERS = [Role.Admin, Role.Qa, Role.Production, Role.Clinic];
 
 @ApiTags('trace')
 @Controller()
@@ -57,10 +59,11 @@ export class TraceController {
   @Get('trace/backward')
   @Roles(...TRACERS)
   @ApiOperation({
-    summary: 'From a vial or lot back to the donor: every lot and step with times, operators, quantities',
+    summary:
+      'From a patient, dose, vial or lot back to the donor: patient → doses → vials → every lot and step with times, operators, quantities',
   })
-  backward(@Query() q: TraceQuery) {
-    return this.trace.backward(q.ref);
+  backward(@CurrentActor() actor: Actor, @Query() q: TraceQuery) {
+    return this.trace.backward(q.ref, actor);
   }
 
   @Get('trace/forward')
@@ -68,14 +71,18 @@ export class TraceController {
   @ApiProduces('application/json', 'application/x-ndjson')
   @ApiOperation({
     summary:
-      'From any node to every downstream lot and vial (paged JSON, or NDJSON streamed with format=ndjson)',
+      'From any node to every downstream lot and vial, each with its holder and, once dispensed, its dose and pseudonymous patient (paged JSON, or NDJSON streamed with format=ndjson)',
   })
-  async forward(@Query() q: ForwardTraceQuery, @Res() reply: FastifyReply): Promise<void> {
+  async forward(
+    @CurrentActor() actor: Actor,
+    @Query() q: ForwardTraceQuery,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     if (q.format !== 'ndjson') {
-      await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }));
+      await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }, actor));
       return;
     }
-    const { stream, release, ...graph } = await this.trace.forwardStream(q.ref);
+    const { stream, release, ...graph } = await this.trace.forwardStream(q.ref, actor);
     let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vialTotal })}\n`;
     for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
     for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;

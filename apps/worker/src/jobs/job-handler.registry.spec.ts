@@ -1,5 +1,6 @@
 import { JobName } from '@lyotrace/contracts';
-import { assertOneHandlerPerJob } from './job-handler.registry.js';
+import { IsUUID } from 'class-validator';
+import { assertOneHandlerPerJob, checkedPayload } from './job-handler.registry.js';
 
 /** Handler class names found per job, as the registry collects them at boot. */
 const wiring = (perJob: (job: JobName) => string[]): Map<string, string[]> =>
@@ -43,5 +44,25 @@ describe('assertOneHandlerPerJob (every job has exactly one handler)', () => {
     }
 
     for (const job of Object.values(JobName)) expect(message).toContain(`job ${job} has no handler`);
+  });
+});
+
+class EmptyPayload {}
+class OnePayload {
+  @IsUUID()
+  id!: string;
+}
+
+describe('checkedPayload (job data validated like an HTTP body)', () => {
+  it('accepts an empty payload for a job without fields, and refuses any field there', () => {
+    expect(checkedPayload(EmptyPayload, {})).toBeInstanceOf(EmptyPayload);
+    expect(checkedPayload(EmptyPayload, { surprise: 1 })).toMatch(/surprise/);
+  });
+  it('checks declared fields and refuses undeclared ones', () => {
+    expect(checkedPayload(OnePayload, { id: '5b1e0c1e-0000-4000-8000-00000000d05e' })).toBeInstanceOf(
+      OnePayload,
+    );
+    expect(checkedPayload(OnePayload, { id: 'nope' })).toMatch(/^id:/);
+    expect(checkedPayload(OnePayload, { id: '5b1e0c1e-0000-4000-8000-00000000d05e', x: 1 })).toMatch(/x/);
   });
 });

@@ -40,15 +40,10 @@ export class JobHandlerRegistry implements OnApplicationBootstrap {
     const entry = this.handlers.get(job.name);
     // Not retryable: retrying cannot make an unknown job known.
     if (!entry) throw new UnrecoverableError(`no handler for job ${job.name}`);
-    const payload = plainToInstance(entry.meta.payload, job.data as object);
-    const errors = validateSync(payload, { whitelist: true, forbidNonWhitelisted: true });
-    if (errors.length > 0) {
-      const detail = errors
-        .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`)
-        .join(', ');
-      throw new UnrecoverableError(`invalid payload for ${job.name}: ${detail}`);
-    }
-    return entry.handler.handle(payload as never, job.attemptsMade + 1);
+    const payload = checkedPayload(entry.meta.payload, job.data);
+    if (typeof payload === 'string')
+      throw new UnrecoverableError(`invalid payload for ${job.name}: ${payload}`);
+    return entry.handler.handle(payload, job.attemptsMade + 1);
   }
 }
 
@@ -61,4 +56,20 @@ export function assertOneHandlerPerJob(found: ReadonlyMap<string, readonly strin
       problems.push(`job ${name} has ${classes.length} handlers: ${classes.join(', ')}`);
   }
   if (problems.length > 0) throw new Error(`worker job wiring is wrong: ${problems.join('; ')}`);
+}
+
+/**
+ * The job's data as its payload class, validated as strictly as an HTTP body; a string says what is wrong.
+ * forbidUnknownValues is off: a job without fields (a sweep) has a payload class with no decorators, which
+ * class-validator would otherwise refuse outright; the whitelist still refuses any field it does not declare.
+ */
+export function checkedPayload(payloadClass: new () => object, data: unknown): object | string {
+  const payload = plainToInstance(payloadClass, data ?? {});
+  const errors = validateSync(payload, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: false,
+  });
+  if (errors.length === 0) return payload;
+  return errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`).join(', ');
 }

@@ -28,6 +28,16 @@ export class Schedules implements OnApplicationBootstrap {
     } catch (error) {
       this.logger.warn(`could not set the recall sweep schedule now: ${(error as Error).message}`);
     }
+    try {
+      // Ingest outbox rows left unevaluated (their job lost with Redis) are queued again (every minute).
+      await this.maintenance.upsertJobScheduler(
+        'ingest-outbox-sweep',
+        { every: this.config.INGEST_SWEEP_INTERVAL_MS },
+        { name: JobName.IngestOutboxSweep, data: {} },
+      );
+    } catch (error) {
+      this.logger.warn(`could not set the ingest outbox sweep schedule now: ${(error as Error).message}`);
+    }
     if (!this.config.AUDIT_VERIFY_CRON) return;
     try {
       await this.maintenance.upsertJobScheduler(

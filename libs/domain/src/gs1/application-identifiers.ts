@@ -1,6 +1,6 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { gs1CheckDigit } from './check-digit.js';
-import { daysInMonth, gs1DateToIso } from './gs1-date.js';
+import { daysInMonth, type Gs1DayZero, gs1DateToIso } from './gs1-date.js';
 import { gs1Refusal } from './gs1-refusal.js';
 
 /**
@@ -27,8 +27,14 @@ export interface Gs1Identification {
   readonly lot?: string;
   /** (21) serial number. */
   readonly serial?: string;
-  /** (11) production date, ISO `YYYY-MM-DD`. */
+  /**
+   * (11) production date, ISO `YYYY-MM-DD`. DD = 00 ("day not specified", allowed by the GS1 Barcode Syntax
+   * Dictionary, `N6,yymmd0`) is read as the FIRST day of that month: the earliest the item can have been made,
+   * the safe end for its age. `productionDateRaw` keeps the data as carried.
+   */
   readonly productionDate?: string;
+  /** (11) exactly as carried, YYMMDD. */
+  readonly productionDateRaw?: string;
   /**
    * (17) expiry date, ISO `YYYY-MM-DD`. GS1 General Specifications §3.4.5: DD = 00 means "day not
    * specified" and is read as the LAST day of that month (`271200` → `2027-12-31`); `expiryRaw` keeps the
@@ -61,23 +67,35 @@ interface AiDefinition {
   /** Exact length when `fixed`, else the maximum. */
   readonly length: number;
   readonly fixed: boolean;
-  /** GS1 General Specifications §4.14.2 (mandatory associations), as GS1.md lists them. */
+  /**
+   * GS1 General Specifications §4.14.2 (mandatory associations), as GS1.md lists them and the GS1 Barcode
+   * Syntax Dictionary states them (`req=01,…`: of the AIs we read, only (01) qualifies).
+   */
   readonly requires?: Gs1Ai;
-  readonly dayZeroIsMonthEnd?: boolean;
+  /** Dates only: how DD = 00 reads; absent, DD = 00 is refused. */
+  readonly dayZero?: Gs1DayZero;
 }
 
 const DEFINITIONS: Readonly<Record<Gs1Ai, AiDefinition>> = {
   '00': { title: 'SSCC', format: 'key', length: 18, fixed: true },
   '01': { title: 'GTIN', format: 'key', length: 14, fixed: true },
   '10': { title: 'batch/lot', format: 'text', length: 20, fixed: false, requires: '01' },
-  '11': { title: 'production date', format: 'date', length: 6, fixed: true },
+  '11': {
+    title: 'production date',
+    format: 'date',
+    length: 6,
+    fixed: true,
+    requires: '01',
+    dayZero: 'first-day-of-month',
+  },
+  // GS1 General Specifications §3.4.5 (AI 17): DD = 00 means the end of that month.
   '17': {
     title: 'expiry date',
     format: 'date',
     length: 6,
     fixed: true,
     requires: '01',
-    dayZeroIsMonthEnd: true,
+    dayZero: 'last-day-of-month',
   },
   '21': { title: 'serial', format: 'text', length: 20, fixed: false, requires: '01' },
   '99': { title: 'company internal information', format: 'text', length: 90, fixed: false },
@@ -181,17 +199,13 @@ export function checkElementValue(
     }
   }
   if (definition.format === 'date') {
-    gs1DateToIso(value, resolveYear, {
-      ai,
-      dayZeroIsMonthEnd: definition.dayZeroIsMonthEnd === true,
-      position: at?.ai,
-    });
+    gs1DateToIso(value, resolveYear, { ai, dayZero: definition.dayZero, position: at?.ai });
   }
 }
 
 /**
  * Rules over the whole set of AIs: no AI twice (GS1 General Specifications §4.14.1; we refuse even equal
- * repeats), and (10), (17), (21) only together with (01).
+ * repeats), and (10), (11), (17), (21) only together with (01).
  *
  * @param positions offsets of each element's AI in the raw scan, same order as `elements`
  * @throws DomainError GS1_DUPLICATE_AI or GS1_REQUISITE naming the AI
@@ -230,14 +244,14 @@ export function identify(
   const produced = valueOf('11');
   const expiryRaw = valueOf('17');
   const toIso = (ai: Gs1Ai, raw: string): string =>
-    gs1DateToIso(raw, resolveYear, { ai, dayZeroIsMonthEnd: DEFINITIONS[ai].dayZeroIsMonthEnd === true });
+    gs1DateToIso(raw, resolveYear, { ai, dayZero: DEFINITIONS[ai].dayZero });
   return {
     ais: elements.map(({ ai, value }) => ({ ai, value })),
     ...(sscc === undefined ? {} : { sscc }),
     ...(gtin === undefined ? {} : { gtin }),
     ...(lot === undefined ? {} : { lot }),
     ...(serial === undefined ? {} : { serial }),
-    ...(produced === undefined ? {} : { productionDate: toIso('11', produced) }),
+    ...(produced === undefined ? {} : { productionDate: toIso('11', produced), productionDateRaw: produced }),
     ...(expiryRaw === undefined ? {} : { expiry: toIso('17', expiryRaw), expiryRaw }),
   };
 }
@@ -277,7 +291,7 @@ function expiryFromIso(iso: string): string {
   }
   const yymmdd = `${year.slice(2)}${month}${day ?? '00'}`;
   // The true year, not the formatter's guess: an ISO date states its century.
-  gs1DateToIso(yymmdd, () => Number(year), { ai: '17', dayZeroIsMonthEnd: true });
+  gs1DateToIso(yymmdd, () => Number(year), { ai: '17', dayZero: 'last-day-of-month' });
   return yymmdd;
 }
 

@@ -113,7 +113,8 @@ describe('parseDigitalLink', () => {
       ['?17=271200&17=271231', ProblemCode.Gs1DuplicateAi, '17'],
       ['?17=271300', ProblemCode.Gs1Date, '17'],
       ['?17=270229', ProblemCode.Gs1Date, '17'],
-      ['?11=260100', ProblemCode.Gs1Date, '11'],
+      ['?11=261301', ProblemCode.Gs1Date, '11'],
+      ['?11=260230', ProblemCode.Gs1Date, '11'],
       ['?17=', ProblemCode.Gs1Length, '17'],
       ['?17', ProblemCode.Gs1Length, '17'],
       ['?17=2712', ProblemCode.Gs1Length, '17'],
@@ -129,8 +130,21 @@ describe('parseDigitalLink', () => {
       expectRefusal(vialLink({ query }), code, { ai });
     });
 
-    it('refuses an expiry or a lot on an SSCC: they need (01)', () => {
-      expectRefusal(`https://id.gs1.org/00/${SSCC}?17=271200`, ProblemCode.Gs1Requisite, { ai: '17' });
+    it('reads DD = 00: expiry as the last day of the month, production date as the first', () => {
+      expect(parseDigitalLink(vialLink({ query: '?11=280200&17=280200' }), clock)).toMatchObject({
+        productionDate: '2028-02-01',
+        productionDateRaw: '280200',
+        expiry: '2028-02-29',
+        expiryRaw: '280200',
+      });
+    });
+
+    it('decodes a percent-encoded AI in the query', () => {
+      expect(parseDigitalLink(vialLink({ query: '?%31%37=271200' }), clock).expiry).toBe('2027-12-31');
+    });
+
+    it.each(['17', '11'])('refuses (%s) on an SSCC: it needs (01)', (ai) => {
+      expectRefusal(`https://id.gs1.org/00/${SSCC}?${ai}=271201`, ProblemCode.Gs1Requisite, { ai });
     });
   });
 

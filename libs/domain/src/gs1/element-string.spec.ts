@@ -156,6 +156,20 @@ describe('parseElementString', () => {
       expect(parseElementString(`^${vialScan({ prefix: '', gs: '|' })}~`, clock)).toMatchObject(VIAL);
     });
 
+    it('tolerates GS repeated after a variable-length value', () => {
+      expect(parseElementString(vialScan({ gs: `${GS}${GS}` }), clock)).toMatchObject(VIAL);
+    });
+
+    it('reads the bytes a serial (USB-CDC) scanner sends as they come: GS intact, no substitute needed', () => {
+      const bytes = [...']d2010952001234567417271200', ...'10LYO24A01', 0x1d, ...'21V0001'].map((b) =>
+        typeof b === 'number' ? b : b.charCodeAt(0),
+      );
+      expect(parseElementString(String.fromCharCode(...bytes), clock)).toMatchObject({
+        symbology: 'gs1-datamatrix',
+        ...VIAL,
+      });
+    });
+
     it('takes the AIs in any order', () => {
       const raw = `10LYO24A01${GS}21V0001${GS}1727120001095200123456749912`;
       expect(parseElementString(raw, clock)).toMatchObject({
@@ -296,8 +310,27 @@ describe('parseElementString', () => {
 
     it('reads a production date', () => {
       const scan = parseElementString(`0109520012345674112601141727120010LYO24A01`, clock);
-      expect(scan).toMatchObject({ productionDate: '2026-01-14', expiry: '2027-12-31', lot: 'LYO24A01' });
+      expect(scan).toMatchObject({
+        productionDate: '2026-01-14',
+        productionDateRaw: '260114',
+        expiry: '2027-12-31',
+        lot: 'LYO24A01',
+      });
     });
+
+    it.each([
+      ['260100', '2026-01-01'],
+      ['280200', '2028-02-01'],
+      ['280229', '2028-02-29'],
+    ])(
+      'reads production date %s as %s (DD = 00: the first day, the earliest it can have been made)',
+      (raw, iso) => {
+        expect(parseElementString(`010952001234567411${raw}`, clock)).toMatchObject({
+          productionDate: iso,
+          productionDateRaw: raw,
+        });
+      },
+    );
 
     it.each([
       ['271300', /month must be 01 to 12, got 13/],
@@ -312,10 +345,11 @@ describe('parseElementString', () => {
     });
 
     it.each([
-      ['260100', /day must be 01 to 31, got 00/],
       ['261301', /month must be 01 to 12/],
+      ['260001', /month must be 01 to 12, got 00/],
       ['260230', /day must be 01 to 28/],
-    ])('refuses production date %s with GS1_DATE (DD = 00 is for expiry only)', (produced, message) => {
+      ['270229', /day must be 01 to 28 for 2027-02, got 29/],
+    ])('refuses production date %s with GS1_DATE', (produced, message) => {
       const error = expectRefusal(`010952001234567411${produced}`, ProblemCode.Gs1Date, {
         ai: '11',
         position: 16,
@@ -415,11 +449,13 @@ describe('parseElementString', () => {
     });
   });
 
-  describe('requisites: (10), (17), (21) need (01)', () => {
+  describe('requisites: (10), (11), (17), (21) need (01)', () => {
     it.each([
       [']d221V0001', '21', 3],
       ['10LYO24A01', '10', 0],
       ['17271200', '17', 0],
+      ['11260114', '11', 0],
+      [`11260114${GS}10LYO24A01`, '11', 0],
       [`00095200123456789016${GS}10LYO24A01`, '10', 21],
       ['0009520012345678901617271200', '17', 20],
     ])('refuses %j with GS1_REQUISITE naming (%s)', (raw, ai, position) => {
@@ -427,7 +463,7 @@ describe('parseElementString', () => {
       expect(error.message).toMatch(/requires \(01\) GTIN/);
     });
 
-    it.each(['11260114', '991234', '00095200123456789016'])('reads %j on its own', (raw) => {
+    it.each(['991234', '00095200123456789016', '0109520012345674'])('reads %j on its own', (raw) => {
       expect(parseElementString(raw, clock).ais).toHaveLength(1);
     });
   });

@@ -46,16 +46,28 @@ describe('GS1 dates (GS1 General Specifications §7.12)', () => {
     expect(daysInMonth(year, month)).toBe(days);
   });
 
-  it('reads DD = 00 as the last day of the month only where allowed', () => {
+  it('reads DD = 00 as the last or the first day of the month, or refuses it, as the AI says', () => {
     const year = (): number => 2028;
-    expect(gs1DateToIso('280200', year, { ai: '17', dayZeroIsMonthEnd: true })).toBe('2028-02-29');
+    expect(gs1DateToIso('280200', year, { ai: '17', dayZero: 'last-day-of-month' })).toBe('2028-02-29');
+    expect(gs1DateToIso('280200', year, { ai: '11', dayZero: 'first-day-of-month' })).toBe('2028-02-01');
+    expect(gs1DateToIso('281100', year, { ai: '17', dayZero: 'last-day-of-month' })).toBe('2028-11-30');
     let error: unknown;
     try {
-      gs1DateToIso('280200', year, { ai: '11', dayZeroIsMonthEnd: false, position: 7 });
+      gs1DateToIso('280200', year, { ai: '11', position: 7 });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ code: ProblemCode.Gs1Date, extensions: { ai: '11', position: 7 } });
+  });
+
+  it('checks a DD = 00 month even though no day is read', () => {
+    let error: unknown;
+    try {
+      gs1DateToIso('281300', () => 2028, { ai: '17', dayZero: 'last-day-of-month' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: ProblemCode.Gs1Date, extensions: { ai: '17' } });
   });
 });

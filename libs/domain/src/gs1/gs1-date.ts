@@ -19,10 +19,15 @@ export function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/**
+ * How an AI reads DD = 00, "day not specified" (GS1 Barcode Syntax Dictionary linter `yymmd0`): as the last
+ * day of the month, as the first, or not at all (`undefined`: DD must be a real day).
+ */
+export type Gs1DayZero = 'last-day-of-month' | 'first-day-of-month';
+
 export interface Gs1DateRules {
   ai: string;
-  /** DD = 00 ("day not specified") is allowed and read as the last day of the month. */
-  dayZeroIsMonthEnd: boolean;
+  dayZero?: Gs1DayZero;
   position?: number;
 }
 
@@ -32,8 +37,8 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
  * YYMMDD (digits already checked) → ISO `YYYY-MM-DD`.
  *
  * @param resolveYear maps YY to a full year (the sliding window when reading a scan)
- * @throws DomainError GS1_DATE naming the AI: month outside 01–12, day outside the month, DD = 00 where the
- *   AI does not allow it
+ * @throws DomainError GS1_DATE naming the AI: month outside 01–12, day outside the month (29 February only in a
+ *   leap year of the resolved century), DD = 00 where the AI does not allow it
  */
 export function gs1DateToIso(
   value: string,
@@ -54,10 +59,10 @@ export function gs1DateToIso(
   const year = resolveYear(yy);
   const last = daysInMonth(year, month);
   if (day === 0) {
-    if (!rules.dayZeroIsMonthEnd) {
+    if (rules.dayZero === undefined) {
       throw gs1Refusal(ProblemCode.Gs1Date, `(${rules.ai}) day must be 01 to ${last}, got 00`, where);
     }
-    return `${pad(year, 4)}-${pad(month, 2)}-${pad(last, 2)}`;
+    return `${pad(year, 4)}-${pad(month, 2)}-${pad(rules.dayZero === 'last-day-of-month' ? last : 1, 2)}`;
   }
   if (day > last) {
     throw gs1Refusal(

@@ -8,6 +8,7 @@ import {
   GS,
   parseDigitalLink,
   parseElementString,
+  resolveScanSubject,
 } from './index.js';
 
 /** Every example of /work/shared/standards/GS1.md, through the public entry. */
@@ -90,6 +91,22 @@ describe('GS1.md examples', () => {
     const merged = scan(']d20109520012345674172712001' + '0LYO24A0121V0001');
     expect(merged.lot).toBe('LYO24A0121V0001');
     expect(merged.serial).toBeUndefined();
+  });
+
+  it('…and where a vial is expected that scan is refused as GS1_SERIAL_MISSING, naming (21)', () => {
+    const merged = scan(']d20109520012345674172712001' + '0LYO24A0121V0001');
+    let error: unknown;
+    try {
+      resolveScanSubject(merged, 'vial');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: ProblemCode.Gs1SerialMissing, extensions: { ai: '21' } });
+    expect(resolveScanSubject(scan(vial()), 'vial')).toMatchObject({
+      gtin: '09520012345674',
+      serial: 'V0001',
+    });
   });
 
   describe('element string ↔ Digital Link', () => {

@@ -10,11 +10,14 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('IDX_epcis_event_epcs', { synchronize: false })
 @Index('IDX_epcis_event_inputs', { synchronize: false })
 @Index('IDX_epcis_event_outputs', { synchronize: false })
+// EPCIS 2.0 §7.4.1.2: an error declaration repeats the eventID it declares; unique per kind (see migration).
+@Index('UQ_epcis_event_id', { synchronize: false })
+@Index('UQ_epcis_event_declaration', { synchronize: false })
 export class EpcisEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
 
-  @Column({ name: 'event_id', type: 'text', unique: true })
+  @Column({ name: 'event_id', type: 'text' })
   eventId!: string;
 
   @Column({ name: 'event_type', type: 'text' })

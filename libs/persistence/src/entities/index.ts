@@ -23,8 +23,23 @@ import { LocationEntity } from './location.entity.js';
 import { QaTaskEntity } from './qa-task.entity.js';
 import { ScanEntity } from './scan.entity.js';
 import { VialEntity } from './vial.entity.js';
+import { LoggerAssignmentEntity, LoggerEntity } from './logger.entity.js';
+import {
+  IngestBatchEntity,
+  IngestOutboxEntity,
+  ReadingEntity,
+  ReadingGapEntity,
+  ReadingStreamEntity,
+} from './reading.entity.js';
 
 export {
+  IngestBatchEntity,
+  IngestOutboxEntity,
+  LoggerAssignmentEntity,
+  LoggerEntity,
+  ReadingEntity,
+  ReadingGapEntity,
+  ReadingStreamEntity,
   AggregationEntity,
   ContainerEntity,
   CustodyIntervalEntity,
@@ -56,6 +71,7 @@ export {
   UserEntity,
 };
 export type { AuditVerificationStatus } from './audit-verification.entity.js';
+export type { LoggerRegistration } from './logger.entity.js';
 
 export const ENTITIES = [
   OrganisationEntity,
@@ -87,4 +103,11 @@ export const ENTITIES = [
   DoseCorrectionEntity,
   QaTaskEntity,
   ExcursionEntity,
+  LoggerEntity,
+  LoggerAssignmentEntity,
+  ReadingStreamEntity,
+  ReadingEntity,
+  ReadingGapEntity,
+  IngestBatchEntity,
+  IngestOutboxEntity,
 ];

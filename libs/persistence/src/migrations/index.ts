@@ -5,6 +5,8 @@ import { Genealogy1764025200000 } from './1764025200000-genealogy.js';
 import { EpcisEvents1764028800000 } from './1764028800000-epcis-events.js';
 import { Recalls1764032400000 } from './1764032400000-recalls.js';
 import { Custody1764036000000 } from './1764036000000-custody.js';
+import { Readings1764039600000 } from './1764039600000-readings.js';
+import { EpcisErrorDeclarations1764041400000 } from './1764041400000-epcis-error-declarations.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +16,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   EpcisEvents1764028800000,
   Recalls1764032400000,
   Custody1764036000000,
+  Readings1764039600000,
+  EpcisErrorDeclarations1764041400000,
 ];

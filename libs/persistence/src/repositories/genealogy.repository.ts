@@ -276,6 +276,15 @@ export class GenealogyRepository {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
+  /** Held vials of a lot by hold (quarantine, under investigation); they are counted in their state too. */
+  async vialHoldCounts(lotId: string): Promise<Record<string, number>> {
+    const rows = await this.dataSource.query<{ hold: string; n: string }[]>(
+      'SELECT hold, count(*) AS n FROM vial WHERE lot_id = $1 AND hold IS NOT NULL GROUP BY hold',
+      [lotId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.hold, Number(r.n)]));
+  }
+
   findVial(id: string): Promise<VialEntity | null> {
     return this.dataSource.getRepository(VialEntity).findOneBy({ id });
   }

@@ -115,13 +115,47 @@ export class RecallRepository {
         holder_site_code: string;
         state_at_recall: string;
         final_state: string | null;
+        dose_id: string | null;
+        administered_at: Date | null;
+        patient_ref: string | null;
       }[]
     >(
-      `SELECT i.vial_id, v.gtin, v.serial, l.code AS lot_code, i.holder_site_id, s.code AS holder_site_code, i.state_at_recall, i.final_state
+      `SELECT i.vial_id, v.gtin, v.serial, l.code AS lot_code, i.holder_site_id, s.code AS holder_site_code, i.state_at_recall, i.final_state,
+              d.id AS dose_id, d.administered_at, p.ref AS patient_ref
          FROM recall_item i JOIN vial v ON v.id = i.vial_id JOIN lot l ON l.id = v.lot_id JOIN site s ON s.id = i.holder_site_id
+         LEFT JOIN dose d ON d.vial_id = i.vial_id LEFT JOIN patient p ON p.id = d.patient_id
         WHERE i.recall_id = $1 AND ($2::uuid[] IS NULL OR i.holder_site_id = ANY($2::uuid[])) AND ($3::uuid IS NULL OR i.vial_id > $3::uuid)
         ORDER BY i.vial_id LIMIT $4`,
       [recallId, siteIds, afterVialId ?? null, limit],
+    );
+  }
+
+  /**
+   * The doses of the recalled vials, with the pseudonymous patient and the clinic that gave them, restricted to
+   * the reader's clinics (null: all). A vial dosed before the recall is listed as accounted for (`dispensed`).
+   */
+  dosedPatients(recallId: string, siteIds: readonly string[] | null) {
+    return this.dataSource.query<
+      {
+        site_id: string;
+        site_code: string;
+        site_name: string;
+        patient_ref: string;
+        dose_id: string;
+        administered_at: Date;
+        vial_id: string;
+        gtin: string;
+        serial: string;
+        lot_code: string;
+      }[]
+    >(
+      `SELECT d.site_id, s.code AS site_code, s.name AS site_name, p.ref AS patient_ref, d.id AS dose_id,
+              d.administered_at, v.id AS vial_id, v.gtin, v.serial, l.code AS lot_code
+         FROM recall_item i JOIN dose d ON d.vial_id = i.vial_id JOIN patient p ON p.id = d.patient_id
+         JOIN site s ON s.id = d.site_id JOIN vial v ON v.id = i.vial_id JOIN lot l ON l.id = v.lot_id
+        WHERE i.recall_id = $1 AND ($2::uuid[] IS NULL OR d.site_id = ANY($2::uuid[]))
+        ORDER BY s.code, p.ref, d.administered_at, d.id`,
+      [recallId, siteIds],
     );
   }
 

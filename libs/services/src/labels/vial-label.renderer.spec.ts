@@ -1,12 +1,21 @@
 import { inflateSync } from 'node:zlib';
 import { ProblemCode } from '@lyotrace/contracts';
-import { DomainError } from '@lyotrace/domain';
+import {
+  DomainError,
+  FixedClock,
+  formatElementString,
+  GS,
+  type Gs1ElementString,
+  parseElementString,
+  parseHumanReadable,
+} from '@lyotrace/domain';
 import zxing, { type BarcodeFormat, type DecodeHintType } from '@zxing/library';
 import pngjs from 'pngjs';
 import { gs1DataMatrixPng } from './datamatrix-png.js';
-import { GS, gs1ElementString, parseHumanReadable } from './vial-label.check.js';
 import { LABELS_PER_PAGE, VialLabelRenderer } from './vial-label.renderer.js';
 import { type VialLabel } from './vial-label.types.js';
+
+const clock = new FixedClock(new Date('2026-06-15T12:00:00Z'));
 
 const LABEL: VialLabel = {
   humanReadable: '(01)09520012345674(17)271200(10)LYO24A01(21)V0001',
@@ -53,13 +62,15 @@ function decode(png: Buffer, pure: boolean): { text: string; format: BarcodeForm
 }
 
 /**
- * zxing (0.21) gives a GS1 DataMatrix as the element string with FNC1 written as GS (0x1D): a leading GS for
- * the FNC1 in first position (no `]d2` symbology identifier), then GS after each variable-length AI not last.
+ * What a scanner would report: zxing (0.21) gives a GS1 DataMatrix as the element string with FNC1 written as
+ * GS (0x1D) — a leading GS for the FNC1 in first position, then GS after each variable-length AI not last —
+ * and no symbology identifier, which a scanner would send as `]d2`. Read by the domain's scan parser.
  */
-const normalise = (decoded: string): string => {
-  const data = decoded.startsWith(']d2') ? decoded.slice(3) : decoded;
-  return data.startsWith(GS) ? data.slice(1) : data;
-};
+const scanned = (decoded: string): Gs1ElementString =>
+  parseElementString(decoded.startsWith(']') ? decoded : `]d2${decoded}`, clock);
+
+/** The AIs, in order, that the label's human-readable line says the symbol holds. */
+const printed = (hri: string): unknown => parseHumanReadable(hri, clock).ais;
 
 /** What `fn` throws (fails the test when it does not throw). */
 function thrownBy(fn: () => unknown): unknown {
@@ -70,10 +81,6 @@ function thrownBy(fn: () => unknown): unknown {
   }
   throw new Error('expected a refusal');
 }
-
-/** The element string a scanner sends for a parenthesised HRI, GS written as `<GS>` for readable failures. */
-const expected = (hri: string): string => gs1ElementString(parseHumanReadable(hri), '<GS>');
-const readable = (s: string): string => s.replaceAll(GS, '<GS>');
 
 /** Minimal XML well-formedness: one root, balanced and properly nested tags, quoted attributes, entities. */
 function assertWellFormedXml(doc: string): string {
@@ -132,7 +139,7 @@ function pdfPageTexts(pdf: Buffer): string[] {
   return texts;
 }
 
-const renderer = new VialLabelRenderer();
+const renderer = new VialLabelRenderer(clock);
 
 describe('VialLabelRenderer.png', () => {
   it('decodes back (zxing) to the element string of the HRI: FNC1 and separators as GS', async () => {
@@ -140,8 +147,11 @@ describe('VialLabelRenderer.png', () => {
     expect(format).toBe(zxing.BarcodeFormat.DATA_MATRIX);
     // What zxing returns, verbatim: leading GS for FNC1, GS after the lot, nothing after the last AI.
     expect(text).toBe(`${GS}01095200123456741727120010LYO24A01${GS}21V0001`);
-    expect(readable(normalise(text))).toBe('0109520012345674' + '17271200' + '10LYO24A01<GS>' + '21V0001');
-    expect(readable(normalise(text))).toBe(expected(LABEL.humanReadable));
+    expect(scanned(text)).toMatchObject({ symbology: 'gs1-datamatrix', ais: printed(LABEL.humanReadable) });
+    // The symbol holds exactly the element string the domain writes for this vial (GET …/identifiers).
+    expect(`]d2${text.slice(1)}`).toBe(
+      formatElementString(parseHumanReadable(LABEL.humanReadable, clock).ais, { symbology: ']d2' }),
+    );
   });
 
   it.each([
@@ -151,23 +161,20 @@ describe('VialLabelRenderer.png', () => {
       `(01)09520012345674(17)280229(10)A-1/B.2_C%D&E'F*G+"H(21)Zz9:;<=>?!,xyz012345`,
     ],
     ['a real expiry day', '(01)09506000134352(17)260331(10)B7(21)1'],
+    ['")" in the lot (only "(" is ambiguous in this form)', '(01)09520012345674(17)271200(10)A)B(21)V1'],
+    ['a production date with DD = 00', '(01)09520012345674(11)260100(17)271200(10)L1(21)S1'],
   ])('decodes %s', async (_, hri) => {
-    const elements = parseHumanReadable(hri);
-    const value = (ai: string): string => elements.find((e) => e.ai === ai)?.value ?? '';
-    const yymmdd = value('17');
-    const [year, month, day] = [0, 2, 4].map((at) => Number(yymmdd.slice(at, at + 2)));
-    const last = new Date(Date.UTC(2000 + (year ?? 0), month ?? 0, 0)).getUTCDate(); // DD = 00: last day
-    const expiry = `20${yymmdd.slice(0, 4).replace(/(..)(..)/, '$1-$2')}-${String(day || last).padStart(2, '0')}`;
+    const { gtin = '', lot = '', serial = '', expiry = '' } = parseHumanReadable(hri, clock);
     const label: VialLabel = {
       humanReadable: hri,
-      digitalLink: `https://example.com/01/${value('01')}/21/${encodeURIComponent(value('21'))}`,
+      digitalLink: `https://example.com/01/${gtin}/21/${encodeURIComponent(serial)}`,
       productName: 'Lyosecretome 50 mg',
-      lot: value('10'),
-      serial: value('21'),
+      lot,
+      serial,
       expiry,
     };
     const { text } = decode(await renderer.png(label), false);
-    expect(readable(normalise(text))).toBe(expected(hri));
+    expect(scanned(text).ais).toEqual(printed(hri));
   });
 
   it.each([203, 300, 600])('decodes at %i dpi and records the resolution in pHYs', async (dpi) => {
@@ -176,7 +183,7 @@ describe('VialLabelRenderer.png', () => {
     const phys = png.indexOf('pHYs');
     expect(phys).toBeGreaterThan(0);
     expect(png.readUInt32BE(phys + 4)).toBe(Math.floor(dpi / 0.0254)); // pixels per metre, x
-    expect(readable(normalise(decode(png, false).text))).toBe(expected(LABEL.humanReadable));
+    expect(scanned(decode(png, false).text).ais).toEqual(printed(LABEL.humanReadable));
   });
 
   it('uses a whole, even number of dots per module, nearest the wanted size but never under 0.254 mm', async () => {
@@ -215,7 +222,7 @@ describe('gs1DataMatrixPng (the symbol the sheet embeds)', () => {
     const image = pngjs.PNG.sync.read(png);
     expect(image.width).toBe((22 + 4) * 4); // 22 × 22 modules + 2 quiet modules a side, 4 px each
     expect(image.height).toBe(image.width);
-    expect(readable(normalise(decode(png, true).text))).toBe(expected(LABEL.humanReadable));
+    expect(scanned(decode(png, true).text).ais).toEqual(printed(LABEL.humanReadable));
   });
 });
 
@@ -311,18 +318,19 @@ describe('refusals, before anything is drawn', () => {
     humanReadable: '(01)09520012345674(17)271200(10)LYO 24A01(21)V0001',
     lot: 'LYO 24A01',
   };
+  /** Offset of the space in `spaceInLot.humanReadable`: where a screen would point. */
+  const SPACE_AT = spaceInLot.humanReadable.indexOf(' ');
 
-  it('refuses a space in the lot with a DomainError naming field, AI and character (not a bwip-js error)', async () => {
+  it('refuses a space in the lot with the domain’s GS1 error naming field, AI and character (not a bwip-js error)', async () => {
     const refusal = (): string => renderer.svg(spaceInLot);
     expect(refusal).toThrow(DomainError);
-    expect(refusal).toThrow(
-      'AI (10) lot "LYO 24A01" contains a space at position 4, which is not in GS1 character set 82',
-    );
+    expect(refusal).toThrow('(10) batch/lot may only use GS1 character set 82; U+0020 at character 4 is not');
     const e = thrownBy(refusal);
     expect(e).toMatchObject({
       code: ProblemCode.Gs1Charset,
-      extensions: { field: 'humanReadable', ai: '10' },
+      extensions: { field: 'humanReadable', ai: '10', position: SPACE_AT },
     });
+    expect(SPACE_AT).toBe(35);
     expect((e as Error).message).not.toMatch(/bwip/);
     await expect(renderer.png(spaceInLot)).rejects.toMatchObject({ code: ProblemCode.Gs1Charset });
   });
@@ -330,7 +338,7 @@ describe('refusals, before anything is drawn', () => {
   it('refuses the whole sheet synchronously, naming the bad label, before a byte is produced', async () => {
     const labels = [vial('V0001'), vial('V0002'), spaceInLot, vial('V0004')];
     expect(thrownBy(() => renderer.sheetPdfStream('Lot LYO24A01', labels))).toMatchObject({
-      extensions: { field: 'labels[2].humanReadable', ai: '10', position: 4 },
+      extensions: { field: 'labels[2].humanReadable', ai: '10', position: SPACE_AT },
     });
     await expect(renderer.sheetPdf('Lot LYO24A01', labels)).rejects.toThrow(/GS1 character set 82/);
     await expect(renderer.sheetPdf('', [LABEL])).rejects.toMatchObject({ extensions: { field: 'title' } });
@@ -338,92 +346,215 @@ describe('refusals, before anything is drawn', () => {
   });
 
   const hri = LABEL.humanReadable;
-  it.each<[string, Partial<VialLabel>, ProblemCode, RegExp]>([
+  const link = LABEL.digitalLink;
+  it.each<[string, Partial<VialLabel>, ProblemCode, RegExp, Record<string, unknown>]>([
     [
       'a bad GTIN check digit',
       { humanReadable: hri.replace('674', '675') },
       ProblemCode.Gs1CheckDigit,
-      /check digit should be 4/,
+      /\(01\) GTIN 09520012345675 has a wrong check digit: expected 4, got 5/,
+      { field: 'humanReadable', ai: '01', position: 0 },
     ],
     [
       'month 13',
       { humanReadable: hri.replace('271200', '271300') },
       ProblemCode.Gs1Date,
-      /271300 is not a YYMMDD/,
+      /\(17\) month must be 01 to 12, got 13/,
+      { field: 'humanReadable', ai: '17', position: 18 },
     ],
     [
       'a short GTIN',
       { humanReadable: hri.replace('(01)0', '(01)') },
       ProblemCode.Gs1Length,
-      /exactly 14 digits/,
+      /exactly 14 digits, got 13/,
+      { field: 'humanReadable', ai: '01' },
     ],
     [
       'a 21-character lot',
       { humanReadable: hri.replace('LYO24A01', 'L'.repeat(21)), lot: 'L'.repeat(21) },
       ProblemCode.ValidationFailed,
       /lot is longer than 20/,
+      { field: 'lot' },
     ],
     [
-      'a missing serial',
+      'a 21-character lot in the symbol only',
+      { humanReadable: hri.replace('LYO24A01', 'L'.repeat(21)) },
+      ProblemCode.Gs1Length,
+      /\(10\) batch\/lot must be 1 to 20 characters, got 21/,
+      { field: 'humanReadable', ai: '10' },
+    ],
+    [
+      'a missing serial (the symbol names a lot, not a vial)',
       { humanReadable: hri.replace('(21)V0001', '') },
+      ProblemCode.Gs1SerialMissing,
+      /\(21\) serial is missing/,
+      { field: 'humanReadable', ai: '21' },
+    ],
+    [
+      'a missing expiry',
+      { humanReadable: hri.replace('(17)271200', '') },
       ProblemCode.Gs1Requisite,
-      /missing \(21\)/,
+      /missing \(17\)/,
+      { field: 'humanReadable', ai: '17' },
+    ],
+    [
+      'a missing lot',
+      { humanReadable: hri.replace('(10)LYO24A01', '') },
+      ProblemCode.Gs1Requisite,
+      /missing \(10\)/,
+      { field: 'humanReadable', ai: '10' },
     ],
     [
       'a duplicated AI',
       { humanReadable: `${hri}(10)X` },
       ProblemCode.Gs1DuplicateAi,
-      /\(10\) appears more than once/,
+      /\(10\) batch\/lot appears more than once/,
+      { field: 'humanReadable', ai: '10', position: hri.length },
     ],
     [
       'an AI a vial label does not carry',
       { humanReadable: `${hri}(99)X` },
       ProblemCode.Gs1UnknownAi,
-      /\(99\) is not one/,
+      /\(99\) is not one a vial label carries/,
+      { field: 'humanReadable', ai: '99' },
     ],
-    ['text outside (AI) form', { humanReadable: `0109520012345674` }, ProblemCode.Gs1UnknownAi, /position 1/],
-    ['a lot differing from (10)', { lot: 'LYO24A02' }, ProblemCode.ValidationFailed, /differs from \(10\)/],
+    [
+      'an SSCC in a vial’s symbol',
+      { humanReadable: `(00)095200123456789016${hri}` },
+      ProblemCode.Gs1UnknownAi,
+      /\(00\) is not one a vial label carries/,
+      { field: 'humanReadable', ai: '00' },
+    ],
+    [
+      'an AI GS1 has but we do not read',
+      { humanReadable: `${hri}(240)X` },
+      ProblemCode.Gs1UnknownAi,
+      /AI \(240\) is not supported/,
+      { field: 'humanReadable', ai: '240', position: hri.length },
+    ],
+    [
+      'text outside (AI) form',
+      { humanReadable: `0109520012345674` },
+      ProblemCode.Gs1UnknownAi,
+      /AI in parentheses, such as \(01\); found '0' \(U\+0030\) at character 1/,
+      { field: 'humanReadable', position: 0 },
+    ],
+    [
+      'a "(" in the lot, which the (AI) form cannot carry',
+      { humanReadable: hri.replace('LYO24A01', 'LYO(24'), lot: 'LYO(24' },
+      ProblemCode.Gs1Charset,
+      /cannot tell apart from the start of an AI/,
+      { field: 'humanReadable', ai: '10', position: 35 },
+    ],
+    [
+      'a lot differing from (10)',
+      { lot: 'LYO24A02' },
+      ProblemCode.ValidationFailed,
+      /differs from \(10\)/,
+      { field: 'lot', ai: '10' },
+    ],
     [
       'a serial differing from (21)',
       { serial: 'V0002' },
       ProblemCode.ValidationFailed,
       /differs from \(21\)/,
+      { field: 'serial', ai: '21' },
     ],
     [
       'an expiry differing from (17) 00 = last day',
       { expiry: '2027-12-30' },
       ProblemCode.ValidationFailed,
       /last day of the month/,
+      { field: 'expiry', ai: '17' },
+    ],
+    [
+      'an expiry a century away from what scanners read in (17)',
+      { expiry: '2127-12-31' },
+      ProblemCode.ValidationFailed,
+      /differs from \(17\) 271200 in the symbol, which reads as 2027-12-31/,
+      { field: 'expiry', ai: '17' },
     ],
     [
       'an expiry that is not ISO',
       { expiry: '31.12.2027' },
       ProblemCode.ValidationFailed,
       /not an ISO calendar date/,
+      { field: 'expiry' },
+    ],
+    [
+      'an expiry that is no calendar date',
+      { expiry: '2027-02-30' },
+      ProblemCode.ValidationFailed,
+      /not an ISO calendar date/,
+      { field: 'expiry' },
     ],
     [
       'a Digital Link for another serial',
-      { digitalLink: LABEL.digitalLink.replace('V0001', 'V0002') },
+      { digitalLink: link.replace('V0001', 'V0002') },
       ProblemCode.Gs1DigitalLink,
-      /\(21\) "V0002"/,
+      /\(21\) "V0002" but the symbol says "V0001"/,
+      { field: 'digitalLink', ai: '21' },
+    ],
+    [
+      'a Digital Link with another expiry',
+      { digitalLink: link.replace('17=271200', '17=271231') },
+      ProblemCode.Gs1DigitalLink,
+      /\(17\) "271231" but the symbol says "271200"/,
+      { field: 'digitalLink', ai: '17' },
+    ],
+    [
+      'a Digital Link saying what the symbol does not',
+      { digitalLink: `${link}&11=260101` },
+      ProblemCode.Gs1DigitalLink,
+      /\(11\) "260101" but the symbol has no \(11\)/,
+      { field: 'digitalLink', ai: '11' },
     ],
     [
       'a Digital Link without /01/',
       { digitalLink: 'https://id.gs1.org/10/LYO24A01' },
       ProblemCode.Gs1DigitalLink,
-      /no \/01\//,
+      /no GS1 key in the path/,
+      { field: 'digitalLink' },
+    ],
+    [
+      'a Digital Link of an SSCC',
+      { digitalLink: 'https://id.gs1.org/00/095200123456789016' },
+      ProblemCode.Gs1DigitalLink,
+      /names \(00\) SSCC 095200123456789016, not the vial's \(01\) GTIN/,
+      { field: 'digitalLink', ai: '00' },
+    ],
+    [
+      'a Digital Link with its qualifiers out of order',
+      { digitalLink: 'https://id.gs1.org/01/09520012345674/21/V0001/10/LYO24A01' },
+      ProblemCode.Gs1DigitalLink,
+      /out of order/,
+      { field: 'digitalLink', ai: '10' },
+    ],
+    [
+      'a Digital Link with a bad check digit',
+      { digitalLink: link.replace('674', '675') },
+      ProblemCode.Gs1CheckDigit,
+      /wrong check digit/,
+      { field: 'digitalLink', ai: '01' },
     ],
     [
       'a control character in the product name',
       { productName: 'Lyo\u0007' },
       ProblemCode.ValidationFailed,
-      /U\+0007/,
+      /productName contains control character U\+0007/,
+      { field: 'productName' },
     ],
-    ['an empty product name', { productName: ' ' }, ProblemCode.ValidationFailed, /productName is required/],
-  ])('refuses %s', (_, change, code, message) => {
+    [
+      'an empty product name',
+      { productName: ' ' },
+      ProblemCode.ValidationFailed,
+      /productName is required/,
+      { field: 'productName' },
+    ],
+  ])('refuses %s', (_, change, code, message, extensions) => {
     const label = { ...LABEL, ...change };
     expect(() => renderer.svg(label)).toThrow(message);
-    expect(thrownBy(() => renderer.svg(label))).toMatchObject({ code });
+    expect(thrownBy(() => renderer.svg(label))).toMatchObject({ code, extensions });
   });
 
   it('accepts DD = 00 read as the last day of the month, and an exact day', () => {

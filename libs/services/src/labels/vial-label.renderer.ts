@@ -1,8 +1,9 @@
 import { type Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ProblemCode } from '@lyotrace/contracts';
-import { DomainError } from '@lyotrace/domain';
+import { type Clock, DomainError } from '@lyotrace/domain';
+import { CLOCK } from '@lyotrace/persistence';
 import bwipjs, { type RenderOptions } from 'bwip-js';
 import PDFDocument from 'pdfkit';
 import { gs1DataMatrixPng } from './datamatrix-png.js';
@@ -49,12 +50,15 @@ const estimateWidth = (text: string, size: number): number => text.length * size
  */
 @Injectable()
 export class VialLabelRenderer {
+  /** @param clock the GS1 sliding window reads (17) around its year, as a scanner would today */
+  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
+
   /**
    * A standalone SVG label (mm units): the symbol at the left with its quiet zone, product / LOT / SN / EXP to
    * its right, the HRI line and the Digital Link below. Width grows with the longest line; height is 20 mm.
    */
   svg(label: VialLabel): string {
-    checkVialLabel(label);
+    checkVialLabel(label, this.clock);
     const symbol = bwipjs.toSVG(this.symbolOptions(label.humanReadable));
     const parsed = /^<svg viewBox="([\d.\s]+)"[^>]*>([\s\S]*)<\/svg>\s*$/.exec(symbol.trim());
     if (!parsed) throw new Error('bwip-js returned an SVG this renderer does not recognise');
@@ -103,7 +107,7 @@ export class VialLabelRenderer {
    * whole, even number of dots at `dpi` (nearest to `moduleMm`); the PNG records `dpi` so it prints to size.
    */
   async png(label: VialLabel, options: VialLabelPngOptions = {}): Promise<Buffer> {
-    checkVialLabel(label);
+    checkVialLabel(label, this.clock);
     const dpi = options.dpi ?? 300;
     const moduleMm = options.moduleMm ?? 0.34;
     const hriPt = options.hriPt ?? 6;
@@ -164,7 +168,7 @@ export class VialLabelRenderer {
         { field: 'labels' },
       );
     }
-    labels.forEach((label, i) => checkVialLabel(label, `labels[${i}].`));
+    labels.forEach((label, i) => checkVialLabel(label, this.clock, `labels[${i}].`));
 
     const doc = new PDFDocument({
       size: 'A4',

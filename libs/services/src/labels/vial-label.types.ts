@@ -1,11 +1,13 @@
 /**
- * What one vial label carries. The GS1 strings come from the caller already formed (the GS1 formatter lives in
- * the domain); the renderer only checks that they are well-formed and agree with each other before it draws.
+ * What one vial label carries. The GS1 strings come from the caller already formed (the GS1 formatters live in
+ * the domain); before it draws, the renderer reads them back with the domain's GS1 parsers and checks that the
+ * printed fields agree with the symbol (`checkVialLabel`).
  */
 export interface VialLabel {
   /**
-   * The element string in parenthesised-AI form, exactly what the DataMatrix encodes, in this order:
-   * `(01)09520012345674(17)271200(10)LYO24A01(21)V0001`. (01), (17), (10) and (21) are required.
+   * The element string in parenthesised-AI form, exactly what the DataMatrix encodes, e.g.
+   * `(01)09520012345674(17)271200(10)LYO24A01(21)V0001`. (01), (17), (10) and (21) are required, (11) allowed,
+   * nothing else; a value may not hold `(` (see `parseHumanReadable` in the domain).
    */
   humanReadable: string;
   /** GS1 Digital Link URI of the same vial, printed as small text: `https://id.gs1.org/01/…/10/…/21/…?17=…`. */

@@ -1,0 +1,408 @@
+import type { ContainerState, LotStatus, ShipmentState, VialHold, VialState } from '@lyotrace/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  ContainerEntity,
+  LocationEntity,
+  ReceiptLineEntity,
+  ScanEntity,
+  ShipmentEntity,
+} from '../entities/index.js';
+
+/** A vial with everything a gate needs, read under a row lock (`FOR UPDATE` of the vial). */
+export interface CustodyVialRow {
+  id: string;
+  lot_id: string;
+  lot_code: string;
+  lot_status: LotStatus;
+  gtin: string;
+  serial: string;
+  expiry: string;
+  state: VialState;
+  holder_site_id: string;
+  holder_site_code: string;
+  holder_site_kind: string;
+  /** The holder site's IANA zone: expiry is judged at the end of the day there. */
+  timezone: string;
+  location_id: string | null;
+  location_code: string | null;
+  container_id: string | null;
+  sscc: string | null;
+  shipment_id: string | null;
+  hold: VialHold | null;
+  recall_id: string | null;
+  exposure_out_of_range_s: number;
+  stability_budget_s: number | null;
+  single_use: boolean;
+  /** The step that opened the vial's current custody interval (null once it left custody). */
+  open_step: string | null;
+}
+
+const VIAL_SELECT = `
+  SELECT v.id, v.lot_id, l.code AS lot_code, l.status AS lot_status, v.gtin, v.serial, v.expiry, v.state,
+         v.holder_site_id, s.code AS holder_site_code, s.kind AS holder_site_kind, s.timezone,
+         v.location_id, loc.code AS location_code, v.container_id, c.sscc, c.shipment_id,
+         v.hold, v.recall_id, v.exposure_out_of_range_s, p.stability_budget_s, p.single_use,
+         (SELECT ci.step FROM custody_interval ci WHERE ci.vial_id = v.id AND ci.to_at IS NULL) AS open_step
+    FROM vial v
+    JOIN lot l ON l.id = v.lot_id
+    JOIN product p ON p.id = l.product_id
+    JOIN site s ON s.id = v.holder_site_id
+    LEFT JOIN location loc ON loc.id = v.location_id
+    LEFT JOIN container c ON c.id = v.container_id`;
+
+/** Where a vial goes next: a site (its receiving/staging area, or one of its locations) or a shipper. */
+export type CustodyHolder =
+  | { siteId: string; locationId: string | null; containerId?: null }
+  | { containerId: string; siteId: string | null; locationId?: null };
+
+export interface CustodyIntervalRow {
+  id: string;
+  from_at: Date;
+  to_at: Date | null;
+  step: string;
+  site_id: string | null;
+  site_code: string | null;
+  location_id: string | null;
+  location_code: string | null;
+  container_id: string | null;
+  sscc: string | null;
+  opened_by: string | null;
+}
+
+/** Every side effect of the chain of custody: vials under lock, intervals, shippers, shipments, scans. */
+export class CustodyRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  // ── vials ──
+  async lockVial(
+    manager: EntityManager,
+    by: { id: string } | { gtin: string; serial: string },
+  ): Promise<CustodyVialRow | null> {
+    const [where, params] =
+      'id' in by ? ['v.id = $1', [by.id]] : ['v.gtin = $1 AND v.serial = $2', [by.gtin, by.serial]];
+    const rows = await manager.query<CustodyVialRow[]>(
+      `${VIAL_SELECT} WHERE ${where} FOR UPDATE OF v`,
+      params,
+    );
+    return rows[0] ?? null;
+  }
+
+  async findVial(by: { id: string } | { gtin: string; serial: string }): Promise<CustodyVialRow | null> {
+    const [where, params] =
+      'id' in by ? ['v.id = $1', [by.id]] : ['v.gtin = $1 AND v.serial = $2', [by.gtin, by.serial]];
+    const rows = await this.dataSource.query<CustodyVialRow[]>(`${VIAL_SELECT} WHERE ${where}`, params);
+    return rows[0] ?? null;
+  }
+
+  /** Vials packed in a shipper now, under lock, in packing order. */
+  async lockContents(manager: EntityManager, containerId: string): Promise<CustodyVialRow[]> {
+    return manager.query<CustodyVialRow[]>(
+      `${VIAL_SELECT} WHERE v.container_id = $1 ORDER BY v.gtin, v.serial FOR UPDATE OF v`,
+      [containerId],
+    );
+  }
+
+  /**
+   * Closes the vial's open custody interval at `at` and, unless it leaves custody (dispensed, destroyed),
+   * opens the next one — one place at any time, the history complete (EU GDP 5.5). Also mirrors the holder
+   * on the vial row. The caller holds the vial's lock and writes the audit event in the same transaction.
+   */
+  async moveVial(
+    manager: EntityManager,
+    vialId: string,
+    to: CustodyHolder | null,
+    at: Date,
+    step: string,
+    openedBy: string | null,
+    vial: {
+      state?: VialState;
+      holderSiteId?: string;
+      hold?: VialHold | null;
+      holdReason?: string | null;
+    } = {},
+  ): Promise<void> {
+    await manager.query(`UPDATE custody_interval SET to_at = $2 WHERE vial_id = $1 AND to_at IS NULL`, [
+      vialId,
+      at,
+    ]);
+    if (to) {
+      await manager.query(
+        `INSERT INTO custody_interval (vial_id, site_id, location_id, container_id, from_at, step, opened_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [vialId, to.siteId, to.locationId ?? null, to.containerId ?? null, at, step, openedBy],
+      );
+    }
+    const sets = ['location_id = $2', 'container_id = $3', 'version = version + 1'];
+    const params: unknown[] = [vialId, to?.locationId ?? null, to?.containerId ?? null];
+    const set = (column: string, value: unknown): void => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (vial.state !== undefined) set('state', vial.state);
+    if (vial.holderSiteId !== undefined) set('holder_site_id', vial.holderSiteId);
+    if (vial.hold !== undefined) set('hold', vial.hold);
+    if (vial.holdReason !== undefined) set('hold_reason', vial.holdReason);
+    await manager.query(`UPDATE vial SET ${sets.join(', ')} WHERE id = $1`, params);
+  }
+
+  /** Sets or clears a QA hold without moving the vial. */
+  async setHold(
+    manager: EntityManager,
+    vialId: string,
+    hold: VialHold | null,
+    reason: string | null,
+  ): Promise<void> {
+    await manager.query(`UPDATE vial SET hold = $2, hold_reason = $3, version = version + 1 WHERE id = $1`, [
+      vialId,
+      hold,
+      reason,
+    ]);
+  }
+
+  custodyHistory(vialId: string): Promise<CustodyIntervalRow[]> {
+    return this.dataSource.query<CustodyIntervalRow[]>(
+      `SELECT ci.id, ci.from_at, ci.to_at, ci.step, ci.site_id, s.code AS site_code, ci.location_id,
+              loc.code AS location_code, ci.container_id, c.sscc, ci.opened_by
+         FROM custody_interval ci
+         LEFT JOIN site s ON s.id = ci.site_id
+         LEFT JOIN location loc ON loc.id = ci.location_id
+         LEFT JOIN container c ON c.id = ci.container_id
+        WHERE ci.vial_id = $1
+        ORDER BY ci.from_at, ci.to_at NULLS LAST`,
+      [vialId],
+    );
+  }
+
+  // ── locations ──
+  insertLocation(
+    manager: EntityManager,
+    row: Omit<LocationEntity, 'id' | 'version' | 'createdAt' | 'site' | 'parent'>,
+  ): Promise<LocationEntity> {
+    const repo = manager.getRepository(LocationEntity);
+    return repo.save(repo.create(row));
+  }
+
+  findLocation(id: string, manager: EntityManager = this.dataSource.manager): Promise<LocationEntity | null> {
+    return manager.getRepository(LocationEntity).findOneBy({ id });
+  }
+
+  findLocationByCode(
+    siteId: string,
+    code: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<LocationEntity | null> {
+    return manager.getRepository(LocationEntity).findOneBy({ siteId, code });
+  }
+
+  listLocations(siteIds: readonly string[] | null): Promise<LocationEntity[]> {
+    const qb = this.dataSource.getRepository(LocationEntity).createQueryBuilder('l').orderBy('l.code');
+    if (siteIds) qb.where('l.site_id = ANY(:siteIds)', { siteIds });
+    return qb.getMany();
+  }
+
+  // ── shippers ──
+  insertContainer(
+    manager: EntityManager,
+    row: Pick<ContainerEntity, 'sscc' | 'siteId' | 'createdBy' | 'createdAt'>,
+  ): Promise<ContainerEntity> {
+    const repo = manager.getRepository(ContainerEntity);
+    return repo.save(repo.create({ ...row, state: 'open' as ContainerState, shipmentId: null }));
+  }
+
+  lockContainer(
+    manager: EntityManager,
+    by: { id: string } | { sscc: string },
+  ): Promise<ContainerEntity | null> {
+    return manager
+      .getRepository(ContainerEntity)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where(by)
+      .getOne();
+  }
+
+  findContainer(by: { id: string } | { sscc: string }): Promise<ContainerEntity | null> {
+    return this.dataSource.getRepository(ContainerEntity).findOneBy(by);
+  }
+
+  saveContainer(manager: EntityManager, container: ContainerEntity): Promise<ContainerEntity> {
+    return manager.getRepository(ContainerEntity).save(container);
+  }
+
+  listContainers(filter: {
+    siteIds: readonly string[] | null;
+    shipmentId?: string;
+  }): Promise<ContainerEntity[]> {
+    const qb = this.dataSource
+      .getRepository(ContainerEntity)
+      .createQueryBuilder('c')
+      .orderBy('c.created_at', 'DESC');
+    if (filter.siteIds) qb.andWhere('c.site_id = ANY(:siteIds)', { siteIds: filter.siteIds });
+    if (filter.shipmentId) qb.andWhere('c.shipment_id = :sid', { sid: filter.shipmentId });
+    return qb.limit(500).getMany();
+  }
+
+  async aggregate(
+    manager: EntityManager,
+    containerId: string,
+    vialId: string,
+    at: Date,
+    by: string,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO aggregation (container_id, vial_id, packed_at, packed_by) VALUES ($1, $2, $3, $4)`,
+      [containerId, vialId, at, by],
+    );
+  }
+
+  async disaggregate(manager: EntityManager, vialId: string, at: Date, by: string | null): Promise<void> {
+    await manager.query(
+      `UPDATE aggregation SET unpacked_at = $2, unpacked_by = $3 WHERE vial_id = $1 AND unpacked_at IS NULL`,
+      [vialId, at, by],
+    );
+  }
+
+  /** What was inside a shipper when: every packing, including those since unpacked. */
+  aggregationHistory(
+    containerId: string,
+  ): Promise<{ vial_id: string; gtin: string; serial: string; packed_at: Date; unpacked_at: Date | null }[]> {
+    return this.dataSource.query(
+      `SELECT a.vial_id, v.gtin, v.serial, a.packed_at, a.unpacked_at
+         FROM aggregation a JOIN vial v ON v.id = a.vial_id
+        WHERE a.container_id = $1 ORDER BY a.packed_at, v.serial`,
+      [containerId],
+    );
+  }
+
+  /** Open excursions on a zone: receipt puts vials into quarantine while one is open on their shipper. */
+  async openExcursions(
+    zone: { containerId: string } | { locationId: string },
+  ): Promise<{ id: string; started_at: Date }[]> {
+    const [column, id] =
+      'containerId' in zone ? ['container_id', zone.containerId] : ['location_id', zone.locationId];
+    return this.dataSource.query(
+      `SELECT id, started_at FROM excursion WHERE ${column} = $1 AND state <> 'closed' ORDER BY started_at`,
+      [id],
+    );
+  }
+
+  // ── shipments ──
+  insertShipment(
+    manager: EntityManager,
+    row: Pick<ShipmentEntity, 'fromSiteId' | 'toSiteId' | 'plannedArrivalAt' | 'createdBy' | 'createdAt'>,
+  ): Promise<ShipmentEntity> {
+    const repo = manager.getRepository(ShipmentEntity);
+    return repo.save(
+      repo.create({
+        ...row,
+        state: 'planned' as ShipmentState,
+        dispatchedAt: null,
+        dispatchedBy: null,
+        receiptStartedAt: null,
+        receivedAt: null,
+        receivedBy: null,
+        receiptResult: null,
+        receiptSignatureId: null,
+      }),
+    );
+  }
+
+  lockShipment(manager: EntityManager, id: string): Promise<ShipmentEntity | null> {
+    return manager
+      .getRepository(ShipmentEntity)
+      .createQueryBuilder('s')
+      .setLock('pessimistic_write')
+      .where({ id })
+      .getOne();
+  }
+
+  findShipment(id: string): Promise<ShipmentEntity | null> {
+    return this.dataSource.getRepository(ShipmentEntity).findOneBy({ id });
+  }
+
+  saveShipment(manager: EntityManager, shipment: ShipmentEntity): Promise<ShipmentEntity> {
+    return manager.getRepository(ShipmentEntity).save(shipment);
+  }
+
+  /** Shipments a reader may see: those leaving or addressed to its sites (null: all). */
+  listShipments(siteIds: readonly string[] | null, limit = 200): Promise<ShipmentEntity[]> {
+    const qb = this.dataSource
+      .getRepository(ShipmentEntity)
+      .createQueryBuilder('s')
+      .orderBy('s.created_at', 'DESC');
+    if (siteIds) qb.where('(s.to_site_id = ANY(:ids) OR s.from_site_id = ANY(:ids))', { ids: siteIds });
+    return qb.limit(limit).getMany();
+  }
+
+  // ── receipt ──
+  receiptLines(
+    shipmentId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ReceiptLineEntity[]> {
+    return manager
+      .getRepository(ReceiptLineEntity)
+      .find({ where: { shipmentId }, order: { recordedAt: 'ASC' } });
+  }
+
+  async insertReceiptLine(
+    manager: EntityManager,
+    row: Pick<ReceiptLineEntity, 'shipmentId' | 'vialId' | 'outcome' | 'recordedAt' | 'recordedBy'>,
+  ): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `INSERT INTO receipt_line (shipment_id, vial_id, outcome, recorded_at, recorded_by)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shipment_id, vial_id) DO NOTHING RETURNING id`,
+      [row.shipmentId, row.vialId, row.outcome, row.recordedAt, row.recordedBy],
+    );
+    return rows.length > 0;
+  }
+
+  async insertQaTask(
+    manager: EntityManager,
+    row: {
+      kind: string;
+      siteId: string;
+      shipmentId: string | null;
+      details: Record<string, unknown>;
+      at: Date;
+    },
+  ): Promise<string> {
+    const rows = await manager.query<{ id: string }[]>(
+      `INSERT INTO qa_task (kind, site_id, shipment_id, details, state, created_at)
+       VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id`,
+      [row.kind, row.siteId, row.shipmentId, row.details, row.at],
+    );
+    return rows[0]!.id;
+  }
+
+  // ── scans ──
+  /**
+   * Claims an idempotency key. Returns null when this transaction got it; otherwise the scan stored under
+   * it. A concurrent claimant waits on the unique index until the first commits, then reads its answer;
+   * if the first rolled back, the key is free again and this one gets it.
+   */
+  async claimScan(
+    manager: EntityManager,
+    row: Pick<ScanEntity, 'userId' | 'idempotencyKey' | 'requestHash' | 'action' | 'raw' | 'scannedAt'>,
+  ): Promise<{ id: string; existing: ScanEntity | null }> {
+    const inserted = await manager.query<{ id: string }[]>(
+      `INSERT INTO scan (user_id, idempotency_key, request_hash, action, raw, outcome, answer, scanned_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', '{}', $6)
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+      [row.userId, row.idempotencyKey, row.requestHash, row.action, row.raw, row.scannedAt],
+    );
+    if (inserted[0]) return { id: inserted[0].id, existing: null };
+    const existing = await manager
+      .getRepository(ScanEntity)
+      .findOneByOrFail({ userId: row.userId, idempotencyKey: row.idempotencyKey });
+    return { id: existing.id, existing };
+  }
+
+  async completeScan(
+    manager: EntityManager,
+    id: string,
+    outcome: string,
+    answer: Record<string, unknown>,
+  ): Promise<void> {
+    await manager.query(`UPDATE scan SET outcome = $2, answer = $3 WHERE id = $1`, [id, outcome, answer]);
+  }
+}

@@ -1,0 +1,196 @@
+import { LocationKind, Role, SiteKind } from '@lyotrace/contracts';
+import { formatElementString } from '@lyotrace/domain';
+import type { ApiHarness } from '../support/api-harness.js';
+import { FACTORY_PASSWORD, makeSite, makeUser, unique } from '../support/factories.js';
+import { GenealogyFactory } from '../support/genealogy-factory.js';
+import {
+  BenchApi,
+  contentionNotes,
+  cpuCell,
+  emit,
+  type Figures,
+  idleCheck,
+  type LoadRequest,
+  machineNote,
+  measure,
+  type Measurement,
+  progress,
+  round,
+} from './bench-kit.js';
+
+/**
+ * Scans through the real HTTP API with authentication, the gate, the custody ledger, the audit trail and
+ * EPCIS, against the same API's bare health endpoint measured in the same run:
+ *   health  GET  /api/health                     no auth; pings PostgreSQL and Redis (the baseline)
+ *   lookup  POST /api/scans {action: lookup}     parse + gate + a stored scan row (idempotency)
+ *   move    POST /api/scans {action: move}       each client moves its own vial fridge A ↔ fridge B: every
+ *                                                request closes a custody interval, opens the next, writes
+ *                                                the audit event (hash chain) and the EPCIS event
+ * Every request carries a fresh idempotency key (a new scan, never a replay). Closed loop, CLIENTS clients.
+ */
+const WARMUP_MS = 2_000;
+const DURATION_MS = 10_000;
+const CLIENTS = 16;
+
+interface Scenario {
+  key: 'health' | 'lookup' | 'move';
+  requests: LoadRequest[];
+}
+
+async function prepare(api: BenchApi): Promise<Scenario[]> {
+  progress('scan: seeding a released lot, a depot with two fridges and a warehouse user…');
+  // The genealogy factory drives the production API; BenchApi offers the same request/login/app surface.
+  const f = await GenealogyFactory.create(api as unknown as ApiHarness);
+  const chain = await f.chain(CLIENTS);
+  const released = await f.release(chain.lotA, 'release');
+  if (released.status !== 200)
+    throw new Error(`release: ${released.status} ${JSON.stringify(released.body)}`);
+  const depot = await makeSite(api.app, SiteKind.Warehouse);
+  const admin = await makeUser(api.app, Role.Admin);
+  const wh = await makeUser(api.app, Role.Warehouse, { siteId: depot.id });
+  const adminToken = await api.login(admin.username, FACTORY_PASSWORD);
+  const token = await api.login(wh.username, FACTORY_PASSWORD);
+  const fridges: string[] = [];
+  for (const name of ['A', 'B']) {
+    const res = await api.request<{ id: string }>('POST', '/api/locations', {
+      token: adminToken,
+      body: {
+        siteId: depot.id,
+        code: unique(`FRIDGE-${name}`),
+        name: `Fridge ${name}`,
+        kind: LocationKind.Fridge,
+        minTempC: 2,
+        maxTempC: 8,
+        alarmDelayS: 1800,
+        hysteresisC: 0.5,
+      },
+    });
+    if (res.status !== 201) throw new Error(`location: ${res.status} ${JSON.stringify(res.body)}`);
+    fridges.push(res.body.id);
+  }
+  const raws = chain.vialsA.map(
+    (v) =>
+      `]d2${formatElementString({ gtin: v.gtin, lot: chain.lotA.code, expiry: v.expiry, serial: v.serial })}`,
+  );
+  let n = 0;
+  const scan = async (raw: string, action: string, context: Record<string, unknown> = {}) => {
+    const res = await api.request<{ outcome?: string }>('POST', '/api/scans', {
+      token,
+      body: { raw, action, context, idempotencyKey: `bench-setup-${(n += 1)}-${unique('k')}` },
+    });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  for (const raw of raws) {
+    await scan(raw, 'receive');
+    await scan(raw, 'putaway', { locationId: fridges[0] });
+  }
+  const moveCheck = await scan(raws[0]!, 'move', { locationId: fridges[1] });
+  if (moveCheck.outcome !== 'done') throw new Error(`move: ${JSON.stringify(moveCheck)}`);
+  await scan(raws[0]!, 'move', { locationId: fridges[0] });
+
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const body = (raw: string, action: string, context: Record<string, unknown> = {}) =>
+    JSON.stringify({ raw, action, context });
+  return [
+    { key: 'health', requests: [{ method: 'GET', path: '/api/health' }] },
+    {
+      key: 'lookup',
+      requests: raws.map((raw) => ({
+        method: 'POST' as const,
+        path: '/api/scans',
+        headers,
+        body: body(raw, 'lookup'),
+        freshIdempotencyKey: true,
+      })),
+    },
+    {
+      key: 'move',
+      // Client i owns vial i: B, A, B, A… so every scan is a real move (now in A after the checks above).
+      requests: raws.map((raw) => ({
+        method: 'POST' as const,
+        path: '/api/scans',
+        headers,
+        bodies: [
+          body(raw, 'move', { locationId: fridges[1] }),
+          body(raw, 'move', { locationId: fridges[0] }),
+        ],
+        freshIdempotencyKey: true,
+      })),
+    },
+  ];
+}
+
+export async function run(): Promise<void> {
+  const busyWarning = await idleCheck();
+  const api = await BenchApi.start();
+  const measured: Measurement[] = [];
+  try {
+    for (const s of await prepare(api)) {
+      progress(
+        `scan: ${s.key} (${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s)…`,
+      );
+      measured.push(
+        await measure(s.key, {
+          baseUrl: api.baseUrl,
+          requests: s.requests,
+          concurrency: CLIENTS,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+        }),
+      );
+    }
+  } finally {
+    await api.close();
+  }
+  const baseline = measured.find((m) => m.label === 'health')!.rps;
+  const figures: Figures = {};
+  for (const m of measured) {
+    figures[`${m.label}_rps`] = round(m.rps, 1);
+    figures[`${m.label}_p50_ms`] = round(m.p50, 2);
+    figures[`${m.label}_p95_ms`] = round(m.p95, 2);
+    figures[`${m.label}_p99_ms`] = round(m.p99, 2);
+    figures[`${m.label}_errors`] = m.errors;
+    if (m.label !== 'health') figures[`${m.label}_to_health_ratio`] = round(m.rps / baseline, 3);
+  }
+  figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
+  figures.busy_before_pct = round(busyWarning.busyPct, 1);
+  emit('scan', figures, {
+    notes: [
+      machineNote(),
+      `closed loop, ${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured per scenario`,
+      'targets (issue 4): move ≥ 1000 scans/s sustained, p95 ≤ 20 ms, p99 ≤ 50 ms; x health = req/s / health req/s',
+      'cpu = % of the whole machine taken by this process (API + load) / PostgreSQL + Redis / anything else',
+      ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
+      ...contentionNotes(measured),
+    ],
+    table: {
+      headers: [
+        'scenario',
+        'clients',
+        'requests',
+        'req/s',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'errors',
+        'x health',
+        'cpu',
+      ],
+      rows: measured.map((m) => [
+        m.label,
+        m.concurrency,
+        m.requests,
+        round(m.rps, 1),
+        round(m.p50, 2),
+        round(m.p95, 2),
+        round(m.p99, 2),
+        round(m.max, 2),
+        m.errors,
+        round(m.rps / baseline, 3),
+        cpuCell(m),
+      ]),
+    },
+  });
+}
