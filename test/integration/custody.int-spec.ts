@@ -269,6 +269,23 @@ describe('chain of custody: scan, store, ship, receive', () => {
       expect((await auditActions(v.id)).filter((a) => a === 'vial.receive')).toHaveLength(1);
     });
 
+    it('moves many vials at once, each once, without a failure', async () => {
+      const { lot, vials } = await releasedVials(f, 12);
+      for (const v of vials) {
+        await w.scan(w.warehouse.token, scanOf(v, lot.code), 'receive');
+        await w.scan(w.warehouse.token, scanOf(v, lot.code), 'putaway', { locationId: w.location.id });
+      }
+      for (const target of [w.location2.id, w.location.id, w.location2.id]) {
+        const answers = await Promise.all(
+          vials.map((v) => w.scan(w.warehouse.token, scanOf(v, lot.code), 'move', { locationId: target })),
+        );
+        expect(answers.map((a) => `${a.status} ${a.body.code ?? a.body.outcome}`)).toEqual(
+          Array(vials.length).fill('200 done'),
+        );
+      }
+      for (const v of vials) expect((await snapshot(v.id)).intervals).toEqual({ n: 6 });
+    });
+
     it('refuses the same key for another scan', async () => {
       const { lot, vials } = await releasedVials(f, 2);
       const key = randomUUID();

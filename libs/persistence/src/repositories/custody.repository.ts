@@ -87,10 +87,13 @@ export class CustodyRepository {
     return rows[0] ?? null;
   }
 
-  async findVial(by: { id: string } | { gtin: string; serial: string }): Promise<CustodyVialRow | null> {
+  async findVial(
+    by: { id: string } | { gtin: string; serial: string },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<CustodyVialRow | null> {
     const [where, params] =
       'id' in by ? ['v.id = $1', [by.id]] : ['v.gtin = $1 AND v.serial = $2', [by.gtin, by.serial]];
-    const rows = await this.dataSource.query<CustodyVialRow[]>(`${VIAL_SELECT} WHERE ${where}`, params);
+    const rows = await manager.query<CustodyVialRow[]>(`${VIAL_SELECT} WHERE ${where}`, params);
     return rows[0] ?? null;
   }
 
@@ -221,22 +224,22 @@ export class CustodyRepository {
       .getOne();
   }
 
-  findContainer(by: { id: string } | { sscc: string }): Promise<ContainerEntity | null> {
-    return this.dataSource.getRepository(ContainerEntity).findOneBy(by);
+  findContainer(
+    by: { id: string } | { sscc: string },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ContainerEntity | null> {
+    return manager.getRepository(ContainerEntity).findOneBy(by);
   }
 
   saveContainer(manager: EntityManager, container: ContainerEntity): Promise<ContainerEntity> {
     return manager.getRepository(ContainerEntity).save(container);
   }
 
-  listContainers(filter: {
-    siteIds: readonly string[] | null;
-    shipmentId?: string;
-  }): Promise<ContainerEntity[]> {
-    const qb = this.dataSource
-      .getRepository(ContainerEntity)
-      .createQueryBuilder('c')
-      .orderBy('c.created_at', 'DESC');
+  listContainers(
+    filter: { siteIds: readonly string[] | null; shipmentId?: string },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ContainerEntity[]> {
+    const qb = manager.getRepository(ContainerEntity).createQueryBuilder('c').orderBy('c.created_at', 'DESC');
     if (filter.siteIds) qb.andWhere('c.site_id = ANY(:siteIds)', { siteIds: filter.siteIds });
     if (filter.shipmentId) qb.andWhere('c.shipment_id = :sid', { sid: filter.shipmentId });
     return qb.limit(500).getMany();
@@ -277,10 +280,11 @@ export class CustodyRepository {
   /** Open excursions on a zone: receipt puts vials into quarantine while one is open on their shipper. */
   async openExcursions(
     zone: { containerId: string } | { locationId: string },
+    manager: EntityManager = this.dataSource.manager,
   ): Promise<{ id: string; started_at: Date }[]> {
     const [column, id] =
       'containerId' in zone ? ['container_id', zone.containerId] : ['location_id', zone.locationId];
-    return this.dataSource.query(
+    return manager.query(
       `SELECT id, started_at FROM excursion WHERE ${column} = $1 AND state <> 'closed' ORDER BY started_at`,
       [id],
     );
@@ -316,8 +320,8 @@ export class CustodyRepository {
       .getOne();
   }
 
-  findShipment(id: string): Promise<ShipmentEntity | null> {
-    return this.dataSource.getRepository(ShipmentEntity).findOneBy({ id });
+  findShipment(id: string, manager: EntityManager = this.dataSource.manager): Promise<ShipmentEntity | null> {
+    return manager.getRepository(ShipmentEntity).findOneBy({ id });
   }
 
   saveShipment(manager: EntityManager, shipment: ShipmentEntity): Promise<ShipmentEntity> {

@@ -220,7 +220,7 @@ export class ReceiptService {
       shipment.receiptStartedAt = now;
       await this.custody.saveShipment(m, shipment);
       const site = (await this.sites.findById(clinicId, m))!;
-      const ssccs = (await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id })).map(
+      const ssccs = (await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id }, m)).map(
         (c) => c.sscc,
       );
       await this.epcis.append(
@@ -255,7 +255,9 @@ export class ReceiptService {
     const vial = await this.custody.lockVial(m, { gtin: subject.gtin, serial: subject.serial });
     const shipmentId =
       context.shipmentId ??
-      (context.sscc ? (await this.custody.findContainer({ sscc: context.sscc }))?.shipmentId : undefined) ??
+      (context.sscc
+        ? (await this.custody.findContainer({ sscc: context.sscc }, m))?.shipmentId
+        : undefined) ??
       vial?.shipment_id ??
       null;
     const shipment = shipmentId ? await this.custody.lockShipment(m, shipmentId) : null;
@@ -342,7 +344,7 @@ export class ReceiptService {
       }
       const now = this.clock.now();
       const site = (await this.sites.findById(shipment.toSiteId, m))!;
-      const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id });
+      const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id }, m);
       const lines = await this.custody.receiptLines(shipment.id, m);
       const scanned = new Set(
         lines.filter((l) => l.outcome === ReceiptLineOutcome.Received).map((l) => l.vialId),
@@ -354,7 +356,7 @@ export class ReceiptService {
       };
       const userId = signer.userId;
       for (const container of containers) {
-        const excursions = await this.custody.openExcursions({ containerId: container.id });
+        const excursions = await this.custody.openExcursions({ containerId: container.id }, m);
         for (const vial of await this.custody.lockContents(m, container.id)) {
           if (!scanned.has(vial.id)) {
             // Expected but not found: it stays with its shipper, on the road, under investigation.

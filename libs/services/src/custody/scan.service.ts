@@ -172,7 +172,7 @@ export class ScanService {
     if (request.action === ScanAction.Lookup || request.action === ScanAction.Dose) {
       return this.lookup(uow, ctx, request, scanId, now);
     }
-    const site = await this.siteOf(ctx, request.context);
+    const site = await this.siteOf(uow, ctx, request.context);
     const subject = scanSubject(request.raw, this.clock, 'vial');
     const vial = await this.custody.lockVial(uow.manager, { gtin: subject.gtin, serial: subject.serial });
     if (!vial) throw unknownVial(subject.gtin, subject.serial);
@@ -220,8 +220,8 @@ export class ScanService {
     const subject = scanSubject(request.raw, this.clock, 'vial-or-shipper');
     const scope = readableSiteIds(ctx.actor);
     if (subject.kind === 'shipper') {
-      const container = await this.custody.findContainer({ sscc: subject.sscc });
-      if (!container || (scope && !(await this.shipperVisible(container, scope)))) {
+      const container = await this.custody.findContainer({ sscc: subject.sscc }, uow.manager);
+      if (!container || (scope && !(await this.shipperVisible(uow, container, scope)))) {
         throw notFound('shipper', { field: 'raw', ai: '00' });
       }
       return {
@@ -294,13 +294,21 @@ export class ScanService {
     };
   }
 
-  private async shipperVisible(container: ContainerEntity, scope: readonly string[]): Promise<boolean> {
+  private async shipperVisible(
+    uow: UnitOfWork,
+    container: ContainerEntity,
+    scope: readonly string[],
+  ): Promise<boolean> {
     if (scope.includes(container.siteId)) return true;
-    const shipment = container.shipmentId ? await this.custody.findShipment(container.shipmentId) : null;
+    const shipment = container.shipmentId
+      ? await this.custody.findShipment(container.shipmentId, uow.manager)
+      : null;
     return shipment !== null && shipment.state !== ShipmentState.Planned && scope.includes(shipment.toSiteId);
   }
 
-  private async siteOf(ctx: ActorContext, context: ScanContext) {
+  // Everything inside the scan's transaction reads through its connection: a second pool connection per
+  // request would starve the pool under load (each transaction holding one, waiting for another).
+  private async siteOf(uow: UnitOfWork, ctx: ActorContext, context: ScanContext) {
     const actor = ctx.actor;
     const siteId = (actor.kind === 'user' ? actor.siteId : null) ?? context.siteId;
     if (!siteId) {
@@ -313,7 +321,7 @@ export class ScanService {
         field: 'context.siteId',
       });
     }
-    const site = await this.sites.findById(siteId);
+    const site = await this.sites.findById(siteId, uow.manager);
     if (!site) throw notFound('site', { field: 'context.siteId' });
     return site;
   }

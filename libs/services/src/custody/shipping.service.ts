@@ -150,7 +150,7 @@ export class ShippingService {
       for (let attempt = 0; ; attempt++) {
         const sscc = generateSscc(SSCC_EXTENSION, SSCC_COMPANY_PREFIX, randomInt(0, 1_000_000_000));
         // A random serial reference could repeat one in use (rarely): draw again rather than fail.
-        if ((await this.custody.findContainer({ sscc })) && attempt < 5) continue;
+        if ((await this.custody.findContainer({ sscc }, uow.manager)) && attempt < 5) continue;
         const saved = await this.custody.insertContainer(uow.manager, {
           sscc,
           siteId: site.id,
@@ -289,7 +289,7 @@ export class ShippingService {
         }
         const from = (await this.sites.findById(shipment.fromSiteId, m))!;
         const to = (await this.sites.findById(shipment.toSiteId, m))!;
-        const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id });
+        const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id }, m);
         const now = this.clock.now();
         const blocked: BlockedVial[] = [];
         let count = 0;
