@@ -1,7 +1,6 @@
 import { epcisSchemaErrors } from '../../../../test/support/epcis-validator.js';
 import {
-  shipmentDispatchedEvent,
-  shipmentReceivedEvent,
+  shipmentEvent,
   shipperAggregationEvent,
   vialCustodyEvent,
   vialsAcceptedEvent,
@@ -63,8 +62,8 @@ describe('custody EPCIS events (CBV 2.0), each valid against the EPCIS 2.0 JSON 
 
   it('ships and receives shippers with source and destination lists', () => {
     const route = { fromSiteId: SITE, toSiteId: CLINIC };
-    const shipped = shipmentDispatchedEvent([SSCC], SHIPMENT, route, where);
-    const received = shipmentReceivedEvent([SSCC], SHIPMENT, route, { ...where, siteId: CLINIC });
+    const shipped = shipmentEvent('dispatched', [SSCC], SHIPMENT, route, where);
+    const received = shipmentEvent('received', [SSCC], SHIPMENT, route, { ...where, siteId: CLINIC });
     valid(shipped, received);
     expect(shipped).toMatchObject({
       bizStep: 'shipping',

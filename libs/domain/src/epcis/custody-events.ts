@@ -72,39 +72,25 @@ export function shipperAggregationEvent(
   });
 }
 
-/** Shippers leaving for a clinic: shipping, in transit, with where from and where to (CBV 2.0 §8.3). */
-export function shipmentDispatchedEvent(
+/**
+ * Shippers leaving for a clinic (shipping, in transit) or arriving there (receiving, before the vials are
+ * checked), with where from and where to and the shipment as the business transaction (CBV 2.0 §8.3).
+ */
+export function shipmentEvent(
+  step: 'dispatched' | 'received',
   ssccs: readonly string[],
   shipmentId: string,
   route: { fromSiteId: string; toSiteId: string },
   where: CustodyWhere,
 ): EpcisEvent {
+  const shipped = step === 'dispatched';
   return objectEvent({
     ...base(where),
     action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
+    bizStep: shipped ? 'shipping' : 'receiving',
+    disposition: shipped ? 'in_transit' : 'in_progress',
     epcList: ssccs.map(ssccUri),
-    bizTransactionList: [{ type: 'desadv', bizTransaction: `urn:uuid:${shipmentId}` }],
-    sourceList: [{ type: 'location', source: siteUri(route.fromSiteId) }],
-    destinationList: [{ type: 'location', destination: siteUri(route.toSiteId) }],
-  });
-}
-
-/** Shippers arriving at the clinic (receiving), before the vials are checked. */
-export function shipmentReceivedEvent(
-  ssccs: readonly string[],
-  shipmentId: string,
-  route: { fromSiteId: string; toSiteId: string },
-  where: CustodyWhere,
-): EpcisEvent {
-  return objectEvent({
-    ...base(where),
-    action: 'OBSERVE',
-    bizStep: 'receiving',
-    disposition: 'in_progress',
-    epcList: ssccs.map(ssccUri),
-    bizTransactionList: [{ type: 'recadv', bizTransaction: `urn:uuid:${shipmentId}` }],
+    bizTransactionList: [{ type: shipped ? 'desadv' : 'recadv', bizTransaction: `urn:uuid:${shipmentId}` }],
     sourceList: [{ type: 'location', source: siteUri(route.fromSiteId) }],
     destinationList: [{ type: 'location', destination: siteUri(route.toSiteId) }],
   });

@@ -15,7 +15,7 @@ import {
   DomainError,
   notFound,
   readableSiteIds,
-  shipmentReceivedEvent,
+  shipmentEvent,
   vialsAcceptedEvent,
 } from '@lyotrace/domain';
 import {
@@ -225,7 +225,8 @@ export class ReceiptService {
       );
       await this.epcis.append(
         m,
-        shipmentReceivedEvent(
+        shipmentEvent(
+          'received',
           ssccs,
           shipment.id,
           { fromSiteId: shipment.fromSiteId, toSiteId: clinicId },

@@ -16,7 +16,7 @@ import {
   generateSscc,
   notFound,
   readableSiteIds,
-  shipmentDispatchedEvent,
+  shipmentEvent,
   vialBlocks,
 } from '@lyotrace/domain';
 import {
@@ -375,7 +375,8 @@ export class ShippingService {
         const saved = await this.custody.saveShipment(m, shipment);
         await this.epcis.append(
           m,
-          shipmentDispatchedEvent(
+          shipmentEvent(
+            'dispatched',
             containers.map((c) => c.sscc),
             shipment.id,
             { fromSiteId: from.id, toSiteId: to.id },
