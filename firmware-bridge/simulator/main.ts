@@ -27,6 +27,8 @@ const USAGE = `lyotrace device simulator: emulates a logger or probe on one end 
   --miss-rate P         probability a sample is not taken (a hole in the device's timeline)
   --power-loss-every S  power off every S seconds for --power-loss-for S (default 5)
   --seed N              random seed (noise, jitter, misses)
+  --first-seq N|clock   native: sequence of the first record (default 1); "clock" = intervals since the
+                        epoch, so a device simulated again continues its numbering (it is never reset)
   --manifest FILE       write [{name, device, serial, path}] for whoever starts the bridge
 
 A --config file is {"pairDir"?: DIR, "devices": [{"name", "device", "serial", ...the options above in
@@ -56,6 +58,7 @@ const FLAG_TO_KEY: Record<string, string> = {
   'power-loss-every': 'powerLossEveryS',
   'power-loss-for': 'powerLossForS',
   seed: 'seed',
+  'first-seq': 'firstSeq',
   noise: 'noise',
   'noise-kinds': 'noiseKinds',
   'reply-delay-ms': 'replyDelayMs',

@@ -41,6 +41,22 @@ describe('device specs (CLI flags and --config entries)', () => {
     const rc5 = buildDeviceModel(parseDeviceSpec({ device: 'elitech-rc5', prefill: 100 }), host);
     expect((rc5 as ElitechLogger).held.count).toBe(100);
   });
+
+  it('firstSeq "clock": a native device simulated again continues its numbering (never reset)', () => {
+    const spec = parseDeviceSpec({ device: 'native', interval: 60, prefill: 1440, firstSeq: 'clock' });
+    const day1 = new FixedClock(new Date(Date.UTC(2026, 0, 1)));
+    const first = (buildDeviceModel(spec, day1) as NativeLogger).state;
+    const minutes = Date.UTC(2026, 0, 1) / 60_000;
+    expect(first).toMatchObject({ lowest: minutes - 1439, next: minutes + 1 });
+    // The same device again 90 minutes later: the records of the last 22.5 hours keep their sequences.
+    day1.advance(90 * 60_000);
+    const again = (buildDeviceModel(spec, day1) as NativeLogger).state;
+    expect(again).toMatchObject({ lowest: first.lowest + 90, next: first.next + 90 });
+    expect(parseDeviceSpec({ device: 'native', firstSeq: '7' }, '--').firstSeq).toBe(7);
+    expect(() => parseDeviceSpec({ device: 'modbus', firstSeq: 'clock' }, 'x.')).toThrow(
+      /x\.firstSeq: only for the native logger/,
+    );
+  });
 });
 
 describe('FaultInjector', () => {

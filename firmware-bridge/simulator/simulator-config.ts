@@ -37,6 +37,12 @@ export interface DeviceSpec {
   powerLossForS: number;
   seed: number;
   faults: FaultSettings;
+  /**
+   * Native only: the sequence of the first record. `clock`: the number of whole intervals since the epoch at
+   * that record, so that a device simulated again (npm start, once more) goes on numbering where the last run
+   * stopped instead of starting at 1 again: PROTOCOL.md §3.0, a sequence is never reset.
+   */
+  firstSeq?: number | 'clock';
 }
 
 export class SpecError extends Error {}
@@ -91,6 +97,7 @@ const KNOWN_KEYS = new Set([
   'noiseKinds',
   'replyDelayMs',
   'chunkDelayMs',
+  'firstSeq',
 ]);
 
 /**
@@ -124,6 +131,11 @@ export function parseDeviceSpec(raw: unknown, where = '', index = 0): DeviceSpec
   const pair = str(r, 'pair', where);
   if (link && pair) throw new SpecError(`${where}link: give either link or pair, not both`);
   const capacity = r.capacity === undefined ? undefined : num(r, 'capacity', where, 0, 1, 10_000_000);
+  let firstSeq: number | 'clock' | undefined;
+  if (r.firstSeq !== undefined) {
+    if (kind !== 'native') throw new SpecError(`${where}firstSeq: only for the native logger`);
+    firstSeq = r.firstSeq === 'clock' ? 'clock' : num(r, 'firstSeq', where, 1, 1, 0xffffffff);
+  }
   return {
     name,
     device: kind,
@@ -154,6 +166,7 @@ export function parseDeviceSpec(raw: unknown, where = '', index = 0): DeviceSpec
       replyDelayMs: num(r, 'replyDelayMs', where, 0, 0, 600_000),
       chunkDelayMs: num(r, 'chunkDelayMs', where, 0, 0, 600_000),
     },
+    ...(firstSeq !== undefined ? { firstSeq } : {}),
   };
 }
 
@@ -201,6 +214,15 @@ export function buildDeviceModel(spec: DeviceSpec, host: Clock): DeviceModel {
     });
   }
   if (spec.device === 'native') {
+    const intervalMs = spec.intervalS * 1000;
+    const firstSeq =
+      spec.firstSeq === 'clock'
+        ? Math.max(
+            1,
+            Math.floor((host.now().getTime() + spec.offsetS * 1000) / intervalMs) -
+              Math.max(0, spec.prefill - 1),
+          )
+        : spec.firstSeq;
     const logger = new NativeLogger({
       serial: spec.serial,
       clock: new DeviceClock(host, { ...clockOptions, afterPowerLoss: 'reset' }),
@@ -210,6 +232,7 @@ export function buildDeviceModel(spec: DeviceSpec, host: Clock): DeviceModel {
       batteryPct: spec.batteryPct,
       missRate: spec.missRate,
       ...(spec.capacity !== undefined ? { capacity: spec.capacity } : {}),
+      ...(firstSeq !== undefined ? { firstSeq } : {}),
     });
     if (spec.prefill > 0) logger.prefill(spec.prefill);
     return logger;

@@ -21,11 +21,15 @@ export class ApiHarness {
     readonly baseUrl: string,
   ) {}
 
-  static async start(overrides: Parameters<typeof testConfig>[0] = {}): Promise<ApiHarness> {
+  /** `port`: a fixed loopback port (e.g. the same one again after `close()`, as an API coming back). */
+  static async start(
+    overrides: Parameters<typeof testConfig>[0] = {},
+    options: { port?: number } = {},
+  ): Promise<ApiHarness> {
     await migrateTestDatabase();
     const config = testConfig(overrides);
     const app = await createApiApp(config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('the API did not bind a TCP port');
     return new ApiHarness(app, config, `http://127.0.0.1:${address.port}`);

@@ -1,5 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { AppConfig } from '@lyotrace/config';
 import { Role, SiteKind, type Actor } from '@lyotrace/contracts';
@@ -15,6 +16,8 @@ import {
 import {
   AuditService,
   BridgeCredentialService,
+  DEMO_BRIDGE_SITES,
+  demoBridgeDevices,
   DemoSeedService,
   SiteService,
   UserService,
@@ -25,6 +28,7 @@ import {
 /** Every flag any command takes; all take a value. An unknown flag is a usage error, not a silent no-op. */
 export const FLAG_NAMES = [
   'bridge-token-file',
+  'bridge-dir',
   'code',
   'name',
   'kind',
@@ -101,28 +105,62 @@ export const COMMANDS: Readonly<Record<string, { help: string; run(ctx: CommandC
       },
     },
     'seed:demo': {
-      help: 'create the demo organisation, sites and users (idempotent) [--bridge-token-file PATH]',
+      help:
+        'create the demo organisation, sites, users, stock and loggers (idempotent) [--bridge-token-file PATH] ' +
+        '[--bridge-dir DIR: per demo bridge site <SITE>.token and <SITE>.devices.json, simulator ptys in DIR/sim]',
       async run({ config, flags, app, out }) {
         if (config.NODE_ENV === 'production')
           throw new UsageError('seed:demo refuses to run with NODE_ENV=production');
         const tokenFile = optional(flags, 'bridge-token-file');
+        const bridgeDir = optional(flags, 'bridge-dir');
+        // Where each demo bridge's token goes: --bridge-token-file is the depot's, --bridge-dir has every site's.
+        const tokenFiles = new Map<string, string[]>();
+        if (tokenFile) tokenFiles.set('DEPOT-1', [tokenFile]);
+        if (bridgeDir)
+          for (const site of DEMO_BRIDGE_SITES)
+            tokenFiles.set(site, [...(tokenFiles.get(site) ?? []), join(bridgeDir, `${site}.token`)]);
         const ctx = await app();
-        // Keep a demo bridge token that still works; issue a new one when there is none or it was revoked.
-        const existing = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => '')).trim() : '';
-        const stillValid =
-          existing !== '' &&
-          (await ctx
-            .get(BridgeCredentialService)
-            .authenticate(existing)
-            .then(
-              () => true,
-              () => false,
-            ));
-        const result = await ctx
-          .get(DemoSeedService)
-          .seed({ rotateBridge: Boolean(tokenFile) && !stillValid });
-        if (tokenFile && result.bridgeToken)
-          await writeFile(tokenFile, `${result.bridgeToken}\n`, { mode: 0o600 });
+        // Keep a demo bridge token that still works for its site; issue a new one when there is none or it was revoked.
+        const rotate: string[] = [];
+        for (const [site, files] of tokenFiles) {
+          const tokens = await Promise.all(
+            files.map((f) =>
+              readFile(f, 'utf8').then(
+                (t) => t.trim(),
+                () => '',
+              ),
+            ),
+          );
+          const siteId = (await ctx.get(SiteRepository).findByCode(site))?.id;
+          const valid =
+            tokens[0] !== '' &&
+            tokens.every((t) => t === tokens[0]) &&
+            siteId !== undefined &&
+            (await ctx
+              .get(BridgeCredentialService)
+              .authenticate(tokens[0]!)
+              .then(
+                (bridge) => bridge.siteId === siteId,
+                () => false,
+              ));
+          if (!valid) rotate.push(site);
+        }
+        const result = await ctx.get(DemoSeedService).seed({ rotateBridges: rotate });
+        if (bridgeDir) await mkdir(bridgeDir, { recursive: true, mode: 0o700 });
+        for (const [site, token] of Object.entries(result.bridgeTokens))
+          for (const file of tokenFiles.get(site) ?? []) await writeFile(file, `${token}\n`, { mode: 0o600 });
+        if (bridgeDir) {
+          const simulatorDir = join(resolve(bridgeDir), 'sim');
+          for (const site of DEMO_BRIDGE_SITES)
+            await writeFile(
+              join(bridgeDir, `${site}.devices.json`),
+              `${JSON.stringify(demoBridgeDevices(site, simulatorDir), null, 2)}\n`,
+            );
+          out(
+            `demo bridges (${DEMO_BRIDGE_SITES.join(', ')}): ${bridgeDir}/<SITE>.token and <SITE>.devices.json; ` +
+              `simulated loggers on the ptys in ${simulatorDir}`,
+          );
+        }
         out(result.created.length ? `created: ${result.created.join(', ')}` : 'demo data already present');
         out(
           `demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.username} (${u.role})`).join(', ')}`,

@@ -22,7 +22,10 @@ export interface ModbusDriverOptions {
 interface ProbeState {
   config: ModbusProbeConfig;
   device: IngestDevice;
-  /** The bridge numbers the polls (ingest contract: Modbus seq = the bridge's poll counter). */
+  /**
+   * The bridge numbers the polls (ingest contract: Modbus seq = the bridge's poll counter), answered or not:
+   * a poll the probe did not answer leaves a hole the API records as a data gap.
+   */
   nextSeq: number;
   failures: number;
   online: boolean;
@@ -112,18 +115,28 @@ export class ModbusDriver implements DeviceDriver {
     throw lastError ?? new Error('no answer');
   }
 
+  /** One sample: registers 1–2, or register 1 alone once the probe said it has no RH register. */
+  private async sample(client: ModbusClient, probe: ProbeState, ctx: DriverContext): Promise<Buffer> {
+    try {
+      return await this.read(client, probe);
+    } catch (error) {
+      if ((error as ModbusFailure).modbusCode !== 2 || probe.registers !== 2) throw error;
+      // Illegal data address: a temperature-only probe. Poll register 1 alone from now on.
+      ctx.log.warn(`${ctx.name}: probe ${probe.config.id} has no RH register; reading temperature only`);
+      probe.registers = 1;
+      return this.read(client, probe);
+    }
+  }
+
   private async poll(client: ModbusClient, probe: ProbeState, ctx: DriverContext): Promise<void> {
+    // Taken before the read: a poll without an answer must show as a missing sequence, or nobody downstream
+    // sees the hole (ALCOA+ "complete", MHRA GxP data integrity guidance: monitoring data or its known gaps).
+    const seq = probe.nextSeq++;
     let data: Buffer;
     try {
-      data = await this.read(client, probe);
+      data = await this.sample(client, probe, ctx);
     } catch (error) {
       const failure = error as ModbusFailure;
-      if (failure.modbusCode === 2 && probe.registers === 2) {
-        // Illegal data address: a temperature-only probe. Poll register 1 alone from now on.
-        ctx.log.warn(`${ctx.name}: probe ${probe.config.id} has no RH register; reading temperature only`);
-        probe.registers = 1;
-        return this.poll(client, probe, ctx);
-      }
       if (failure.modbusCode !== undefined) ctx.counters.refusals++;
       else if (/timed out/i.test(failure.message)) ctx.counters.timeouts++;
       else ctx.counters.badChecksum++;
@@ -151,7 +164,7 @@ export class ModbusDriver implements DeviceDriver {
     }
     const record = toIngestRecord(
       {
-        seq: probe.nextSeq,
+        seq,
         // The bridge's clock is the timeline: a probe has none (PROTOCOL.md §6).
         deviceMs: receivedMs,
         temperatureC: fault ? null : raw,
@@ -164,7 +177,6 @@ export class ModbusDriver implements DeviceDriver {
     );
     try {
       await ctx.sink.append({ device: probe.device, mission: this.mission, live: true, records: [record] });
-      probe.nextSeq++;
       ctx.stalled(null);
     } catch (error) {
       // A probe keeps nothing: this poll is lost, and the alarm says why.

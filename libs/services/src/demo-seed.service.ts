@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { Actor, Role, SiteKind } from '@lyotrace/contracts';
 import { SiteRepository, UserRepository } from '@lyotrace/persistence';
 import { BridgeCredentialService } from './bridge-credential.service.js';
-import { DemoStockSeeder } from './demo-stock.seed.js';
+import { DEMO_BRIDGE_SITES, DemoLoggerSeeder, DemoStockSeeder } from './demo-stock.seed.js';
 import { SiteService } from './site.service.js';
 import { UserService } from './user.service.js';
+
+export { DEMO_BRIDGE_SITES, DEMO_LOGGERS, type DemoLogger, demoBridgeDevices } from './demo-stock.seed.js';
 
 export const DEMO_ORGANISATION = 'Lyotrace Demo';
 
@@ -29,9 +31,12 @@ export const DEMO_USERS = [
 
 export interface DemoSeedResult {
   created: string[];
-  /** A fresh token for the demo depot's bridge, when one had to be issued. */
-  bridgeToken: string | null;
+  /** Fresh tokens of the demo bridges asked for (site code → token). */
+  bridgeTokens: Record<string, string>;
 }
+
+/** The name of a site's demo bridge credential: the only credential of the site a re-seed revokes. */
+export const demoBridgeName = (site: string): string => `${site}-demo-bridge`;
 
 @Injectable()
 export class DemoSeedService {
@@ -42,10 +47,14 @@ export class DemoSeedService {
     private readonly userService: UserService,
     private readonly bridges: BridgeCredentialService,
     private readonly stock: DemoStockSeeder,
+    private readonly demoLoggers: DemoLoggerSeeder,
   ) {}
 
-  /** Idempotent: creates only what is missing. `rotateBridge` re-issues the depot bridge's token. */
-  async seed(options: { rotateBridge: boolean }): Promise<DemoSeedResult> {
+  /**
+   * Idempotent: creates only what is missing. `rotateBridges` (site codes, among DEMO_BRIDGE_SITES) re-issues
+   * those sites' demo bridge tokens, revoking the previous ones.
+   */
+  async seed(options: { rotateBridges: readonly string[] }): Promise<DemoSeedResult> {
     const ctx = { actor: { kind: 'system', name: 'seed:demo' } satisfies Actor };
     const created: string[] = [];
     const siteIds = new Map<string, string>();
@@ -70,16 +79,20 @@ export class DemoSeedService {
       });
       created.push(`user ${u.username}`);
     }
-    created.push(...(await this.stock.seed(DEMO_PASSWORD, ctx)));
-    let bridgeToken: string | null = null;
-    const depotId = siteIds.get('DEPOT-1');
-    if (depotId && options.rotateBridge) {
-      for (const b of await this.bridges.list(depotId)) {
-        if (!b.revokedAt) await this.bridges.revoke(ctx, b.id, 'demo seed rotates the demo bridge token');
+    const stock = await this.stock.seed(DEMO_PASSWORD, ctx);
+    created.push(...stock.created);
+    created.push(...(await this.demoLoggers.seed(ctx, stock.shipperId)));
+    const bridgeTokens: Record<string, string> = {};
+    for (const code of options.rotateBridges) {
+      const siteId = siteIds.get(code);
+      if (!siteId || !DEMO_BRIDGE_SITES.includes(code)) continue;
+      for (const b of await this.bridges.list(siteId)) {
+        if (!b.revokedAt && b.name === demoBridgeName(code))
+          await this.bridges.revoke(ctx, b.id, 'demo seed rotates the demo bridge token');
       }
-      bridgeToken = (await this.bridges.issue(ctx, depotId, 'DEPOT-1-demo-bridge')).token;
-      created.push('bridge credential DEPOT-1');
+      bridgeTokens[code] = (await this.bridges.issue(ctx, siteId, demoBridgeName(code))).token;
+      created.push(`bridge credential ${code}`);
     }
-    return { created, bridgeToken };
+    return { created, bridgeTokens };
   }
 }

@@ -9,7 +9,7 @@ import { AuditService, AuditVerificationScheduler } from './audit.service.js';
 import { AuthenticationService, LOCKOUT_POLICY } from './authentication.service.js';
 import { BridgeCredentialService } from './bridge-credential.service.js';
 import { DemoSeedService } from './demo-seed.service.js';
-import { DemoStockSeeder } from './demo-stock.seed.js';
+import { DemoLoggerSeeder, DemoStockSeeder } from './demo-stock.seed.js';
 import { DoseService } from './dose.service.js';
 import { EpcisQueryService } from './epcis-query.service.js';
 import { GenealogyService } from './genealogy.service.js';
@@ -40,6 +40,7 @@ const CORE: Provider[] = [
   AuditService,
   DemoSeedService,
   DemoStockSeeder,
+  DemoLoggerSeeder,
   GenealogyService,
   TraceService,
   VialLabelRenderer,
