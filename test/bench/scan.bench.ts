@@ -1,3 +1,6 @@
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { currentEnvironment } from '@lyotrace/config';
 import { LocationKind, Role, SiteKind } from '@lyotrace/contracts';
 import { formatElementString } from '@lyotrace/domain';
 import type { ApiHarness } from '../support/api-harness.js';
@@ -27,10 +30,18 @@ import {
  *                                                request closes a custody interval, opens the next, writes
  *                                                the audit event (hash chain) and the EPCIS event
  * Every request carries a fresh idempotency key (a new scan, never a replay). Closed loop, CLIENTS clients.
+ * For profiling: BENCH_SCAN_SECONDS (measured seconds per scenario, default 10), BENCH_SCAN_CLIENTS (16) and
+ * BENCH_SCAN_ONLY (a comma list of lookup, move: health, the baseline, always runs).
  */
+const envInt = (name: string, fallback: number): number => {
+  const raw = currentEnvironment()[name];
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
 const WARMUP_MS = 2_000;
-const DURATION_MS = 10_000;
-const CLIENTS = 16;
+const DURATION_MS = envInt('BENCH_SCAN_SECONDS', 10) * 1_000;
+const CLIENTS = envInt('BENCH_SCAN_CLIENTS', 16);
+const ONLY = new Set((currentEnvironment().BENCH_SCAN_ONLY ?? 'lookup,move').split(',').map((s) => s.trim()));
 
 interface Scenario {
   key: 'health' | 'lookup' | 'move';
@@ -125,11 +136,15 @@ export async function run(): Promise<void> {
   const busyWarning = await idleCheck();
   const api = await BenchApi.start();
   const measured: Measurement[] = [];
+  // The API's event loop (this thread; the load runs on a worker thread): busy share over each scenario.
+  const loopBusy = new Map<string, number>();
   try {
     for (const s of await prepare(api)) {
+      if (s.key !== 'health' && !ONLY.has(s.key)) continue;
       progress(
         `scan: ${s.key} (${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s)…`,
       );
+      const loop = performance.eventLoopUtilization();
       measured.push(
         await measure(s.key, {
           baseUrl: api.baseUrl,
@@ -139,11 +154,14 @@ export async function run(): Promise<void> {
           durationMs: DURATION_MS,
         }),
       );
+      loopBusy.set(s.key, performance.eventLoopUtilization(loop).utilization * 100);
     }
   } finally {
     await api.close();
   }
   const baseline = measured.find((m) => m.label === 'health')!.rps;
+  // CPU time per request (ms), whole machine, warm-up included: comparable across runs on a busy machine.
+  const msPerRequest = (m: Measurement, pct: number): number => (pct / 100) * cpus().length * (1000 / m.rps);
   const figures: Figures = {};
   for (const m of measured) {
     figures[`${m.label}_rps`] = round(m.rps, 1);
@@ -151,6 +169,9 @@ export async function run(): Promise<void> {
     figures[`${m.label}_p95_ms`] = round(m.p95, 2);
     figures[`${m.label}_p99_ms`] = round(m.p99, 2);
     figures[`${m.label}_errors`] = m.errors;
+    figures[`${m.label}_api_loop_pct`] = round(loopBusy.get(m.label) ?? Number.NaN, 1);
+    figures[`${m.label}_cpu_ms_api`] = round(msPerRequest(m, m.procPct), 3);
+    figures[`${m.label}_cpu_ms_db`] = round(msPerRequest(m, m.servicesPct), 3);
     if (m.label !== 'health') figures[`${m.label}_to_health_ratio`] = round(m.rps / baseline, 3);
   }
   figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
@@ -161,6 +182,8 @@ export async function run(): Promise<void> {
       `closed loop, ${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured per scenario`,
       'targets (issue 4): move ≥ 1000 scans/s sustained, p95 ≤ 20 ms, p99 ≤ 50 ms; x health = req/s / health req/s',
       'cpu = % of the whole machine taken by this process (API + load) / PostgreSQL + Redis / anything else',
+      'loop = how busy the API’s event loop was (one thread: near 100 % it is the bottleneck)',
+      'ms/req = CPU time per request, API + load / PostgreSQL + Redis (warm-up included)',
       ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
       ...contentionNotes(measured),
     ],
@@ -177,6 +200,8 @@ export async function run(): Promise<void> {
         'errors',
         'x health',
         'cpu',
+        'loop',
+        'ms/req',
       ],
       rows: measured.map((m) => [
         m.label,
@@ -190,6 +215,8 @@ export async function run(): Promise<void> {
         m.errors,
         round(m.rps / baseline, 3),
         cpuCell(m),
+        `${(loopBusy.get(m.label) ?? Number.NaN).toFixed(0)}%`,
+        `${msPerRequest(m, m.procPct).toFixed(2)}/${msPerRequest(m, m.servicesPct).toFixed(2)}`,
       ]),
     },
   });

@@ -1,6 +1,7 @@
 import { Actor, AuditActorKind } from '@lyotrace/contracts';
 import { auditEventHash, Clock, GENESIS_HASH, normalise } from '@lyotrace/domain';
 import { EntityManager } from 'typeorm';
+import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from './prepared-statement.js';
 
 /** Advisory-lock namespace of audit lanes ("LY" + 1), so our locks never collide with another key space. */
 export const AUDIT_LANE_LOCK_NAMESPACE = 0x4c5901;
@@ -36,6 +37,59 @@ interface LaneHead {
   hash: string;
 }
 
+const INSERT_COLUMNS = `lane, lane_seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type, entity_id,
+  old_values, new_values, reason, request_id, prev_hash, hash`;
+/** The types of INSERT_COLUMNS, for an INSERT … SELECT where the target does not type the placeholders. */
+const COLUMN_TYPES = [
+  'int',
+  'bigint',
+  'timestamptz',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+  'jsonb',
+  'text',
+  'text',
+  'text',
+  'text',
+];
+
+/** An event's INSERT once its lane is held and its head known, after any writes riding along. */
+function appendSql(ctes: string[], v: string[]): string {
+  return `${withClause(ctes)}INSERT INTO audit_event (${INSERT_COLUMNS}) VALUES (${v.join(', ')}) RETURNING id`;
+}
+
+/**
+ * A transaction's first event, on a lane whose head this process knows from its own last commit there: the lane's
+ * lock, the check that the head is still that one, and the INSERT in one statement (after any writes riding
+ * along). The check is the real guard, never the memory: the row at seq − 1 must carry prev_hash and no row may
+ * sit at seq or after. A writer that committed after this statement's snapshot is caught by the unique (lane,
+ * lane_seq) index (DO NOTHING in READ COMMITTED). Either way nothing is written and the caller reads the head
+ * under the lock it now holds. `v`: the placeholders of the event's values, in INSERT_COLUMNS order.
+ */
+function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[]): string {
+  const [lane, seq, prevHash] = [v[0]!, v[1]!, v[13]!];
+  return `${withClause([
+    ...ctes,
+    `audit_lane AS (SELECT pg_try_advisory_xact_lock(${namespace}::int, ${lane}::int) AS got)`,
+    `audit_ins AS (
+    INSERT INTO audit_event (${INSERT_COLUMNS})
+    SELECT ${v.map((p, i) => `${p}::${COLUMN_TYPES[i]!}`).join(', ')}
+      FROM audit_lane
+     WHERE audit_lane.got
+       AND NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.lane = ${lane}::int AND e.lane_seq >= ${seq}::bigint)
+       AND (${seq}::bigint = 1 OR EXISTS (
+             SELECT 1 FROM audit_event e
+              WHERE e.lane = ${lane}::int AND e.lane_seq = ${seq}::bigint - 1 AND e.hash = ${prevHash}::text))
+    ON CONFLICT (lane, lane_seq) DO NOTHING
+    RETURNING id)`,
+  ])}SELECT audit_lane.got, (SELECT id FROM audit_ins) AS id FROM audit_lane`;
+}
+
 /**
  * Appends hash-chained audit events inside the caller's transaction (Part 11 §11.10(e): the audit record is
  * written with the change it records, or not at all).
@@ -45,25 +99,94 @@ interface LaneHead {
  * waiting only when all N are busy; every later event of that transaction goes to the same lane. So at
  * most N writing transactions proceed at once instead of one, a transaction never holds two lanes (no
  * lane deadlocks), and the lock is released by COMMIT/ROLLBACK itself.
+ *
+ * Speed: a process remembers the head it committed on each lane (`settle`, called by the TransactionRunner
+ * once the transaction is over). A transaction's first event then goes to a lane that no other transaction
+ * of this process holds, in one round trip (appendOnKnownHeadSql) instead of three (find a lane, read its
+ * head, insert); when another process wrote there meanwhile, it falls back to reading the head. The chain,
+ * its hashes and its lanes are exactly those of the slow path. The audited change's own writes may ride in
+ * the same statement (`alongside`).
  */
 export class AuditLog {
   private readonly heads = new WeakMap<EntityManager, LaneHead>();
+  /** Each lane's head as this process last committed it: a hint that the INSERT checks, never trusted. */
+  private readonly committed = new Map<number, { seq: bigint; hash: string }>();
+  /** Lanes held by this process's open transactions (lane → how many), and the lane each one holds. */
+  private readonly held = new Map<number, number>();
+  private readonly holding = new WeakMap<EntityManager, number>();
 
   constructor(
     private readonly lanes: number,
     private readonly clock: Clock,
   ) {}
 
-  async append(manager: EntityManager, ctx: ActorContext, entry: AuditEntry): Promise<string> {
+  /**
+   * Appends `entry` to the chain. `alongside`: writes of the change being audited, run in the same round trip
+   * as the event's INSERT whenever that can be done (always in the same transaction, whatever happens).
+   */
+  async append(
+    manager: EntityManager,
+    ctx: ActorContext,
+    entry: AuditEntry,
+    alongside?: AlongsideWrites,
+  ): Promise<string> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('AuditLog.append must run inside a transaction');
     }
-    const head = this.heads.get(manager) ?? (await this.claimLane(manager));
+    const occurredAt = this.clock.now();
+    let head = this.heads.get(manager);
+    let pending = alongside;
+    if (!head) {
+      const first = await this.appendOnKnownHead(manager, ctx, entry, occurredAt, pending);
+      if (first.id !== null) return first.id;
+      if (first.ranAlongside) pending = undefined;
+      else if (pending) {
+        // No lane known to be free: the writes go first, on their own, then the slow path.
+        const params = new StatementParams();
+        await queryPrepared(manager, `${withClause(pending(params))}SELECT 1`, params.values);
+        pending = undefined;
+      }
+      head = this.heads.get(manager) ?? (await this.claimLane(manager));
+    }
+    const event = this.chained(head, ctx, entry, occurredAt);
+    const params = new StatementParams();
+    const ctes = pending ? pending(params) : [];
+    const rows = await queryPrepared<{ id: string }>(
+      manager,
+      appendSql(
+        ctes,
+        event.values.map((value) => params.add(value)),
+      ),
+      params.values,
+    );
+    this.heads.set(manager, event.head);
+    return rows[0]!.id;
+  }
+
+  /**
+   * The transaction `manager` ran is over (committed or not): its lane is free again and, if it committed,
+   * its last event is that lane's head. Called by the TransactionRunner; without it only the speed-up is lost.
+   */
+  settle(manager: EntityManager, committed: boolean): void {
+    this.release(manager);
+    const head = this.heads.get(manager);
+    if (!head) return;
+    this.heads.delete(manager);
+    if (committed) this.committed.set(head.lane, { seq: head.seq, hash: head.hash });
+  }
+
+  /** The event as stored and hashed, at the position after `head`; `values` in APPEND's column order. */
+  private chained(
+    head: LaneHead,
+    ctx: ActorContext,
+    entry: AuditEntry,
+    occurredAt: Date,
+  ): { head: LaneHead; values: unknown[] } {
     const who = actorIdentity(ctx.actor);
     const content = {
       lane: head.lane,
       laneSeq: head.seq + 1n,
-      occurredAt: this.clock.now(),
+      occurredAt,
       actorKind: who.kind,
       actorId: who.id,
       actorName: who.name,
@@ -77,11 +200,9 @@ export class AuditLog {
       requestId: ctx.requestId ?? null,
     };
     const hash = auditEventHash(content, head.hash);
-    const rows = await manager.query<{ id: string }[]>(
-      `INSERT INTO audit_event (lane, lane_seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
-         entity_id, old_values, new_values, reason, request_id, prev_hash, hash)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id`,
-      [
+    return {
+      head: { lane: head.lane, seq: content.laneSeq, hash },
+      values: [
         content.lane,
         content.laneSeq.toString(),
         content.occurredAt,
@@ -98,13 +219,78 @@ export class AuditLog {
         head.hash,
         hash,
       ],
+    };
+  }
+
+  /**
+   * The fast first event (see appendOnKnownHeadSql), with the writes riding along. Returns its id, or null:
+   * then either this transaction holds the lane and its real head is recorded for it, or it holds no lane yet;
+   * `ranAlongside` says whether the writes were run (they were whenever a lane with a known head was tried).
+   */
+  private async appendOnKnownHead(
+    manager: EntityManager,
+    ctx: ActorContext,
+    entry: AuditEntry,
+    occurredAt: Date,
+    alongside: AlongsideWrites | undefined,
+  ): Promise<{ id: string | null; ranAlongside: boolean }> {
+    const lane = this.knownFreeLane();
+    if (lane === null) return { id: null, ranAlongside: false };
+    const known = this.committed.get(lane)!;
+    this.hold(manager, lane);
+    const event = this.chained({ lane, ...known }, ctx, entry, occurredAt);
+    const params = new StatementParams();
+    const ctes = alongside ? alongside(params) : [];
+    const namespace = params.add(AUDIT_LANE_LOCK_NAMESPACE);
+    const sql = appendOnKnownHeadSql(
+      ctes,
+      namespace,
+      event.values.map((value) => params.add(value)),
     );
-    this.heads.set(manager, { lane: head.lane, seq: content.laneSeq, hash });
-    return rows[0]!.id;
+    const [row] = await queryPrepared<{ got: boolean; id: string | null }>(manager, sql, params.values);
+    if (row?.id) {
+      this.heads.set(manager, event.head);
+      return { id: row.id, ranAlongside: true };
+    }
+    if (row?.got) {
+      // Ours now, but another process wrote here since: read the head under the lock.
+      this.heads.set(manager, await this.headOf(manager, lane));
+    } else {
+      this.release(manager);
+    }
+    return { id: null, ranAlongside: true };
+  }
+
+  /** A random lane with a known head that no open transaction of this process holds; null if none. */
+  private knownFreeLane(): number | null {
+    const start = Math.floor(Math.random() * this.lanes);
+    for (let i = 0; i < this.lanes; i += 1) {
+      const lane = (start + i) % this.lanes;
+      if (this.committed.has(lane) && !this.held.has(lane)) return lane;
+    }
+    return null;
+  }
+
+  // Marked before the lock is even tried, so that no other transaction of this process picks the lane meanwhile;
+  // released by settle() whatever happens in between (an error included), or at once when the try fails.
+  private hold(manager: EntityManager, lane: number): void {
+    this.holding.set(manager, lane);
+    this.held.set(lane, (this.held.get(lane) ?? 0) + 1);
+  }
+
+  private release(manager: EntityManager): void {
+    const lane = this.holding.get(manager);
+    if (lane === undefined) return;
+    this.holding.delete(manager);
+    const n = (this.held.get(lane) ?? 0) - 1;
+    if (n > 0) this.held.set(lane, n);
+    else this.held.delete(lane);
   }
 
   private async claimLane(manager: EntityManager): Promise<LaneHead> {
-    const start = Math.floor(Math.random() * this.lanes);
+    let start = Math.floor(Math.random() * this.lanes);
+    // Start from a lane no transaction of this process holds: the try below then rarely misses.
+    for (let i = 0; i < this.lanes && this.held.has(start); i += 1) start = (start + 1) % this.lanes;
     const free = await manager.query<{ lane: number }[]>(
       `SELECT ((s + $2) % $3)::int AS lane FROM generate_series(0, $3 - 1) AS s
         WHERE pg_try_advisory_xact_lock($1, ((s + $2) % $3)::int) LIMIT 1`,
@@ -115,14 +301,20 @@ export class AuditLog {
       lane = start;
       await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [AUDIT_LANE_LOCK_NAMESPACE, lane]);
     }
+    this.hold(manager, lane);
+    const head = await this.headOf(manager, lane);
+    this.heads.set(manager, head);
+    return head;
+  }
+
+  /** The lane's last event; call only while holding the lane's lock. */
+  private async headOf(manager: EntityManager, lane: number): Promise<LaneHead> {
     const last = await manager.query<{ lane_seq: string; hash: string }[]>(
       'SELECT lane_seq, hash FROM audit_event WHERE lane = $1 ORDER BY lane_seq DESC LIMIT 1',
       [lane],
     );
-    const head: LaneHead = last[0]
+    return last[0]
       ? { lane, seq: BigInt(last[0].lane_seq), hash: last[0].hash }
       : { lane, seq: 0n, hash: GENESIS_HASH };
-    this.heads.set(manager, head);
-    return head;
   }
 }

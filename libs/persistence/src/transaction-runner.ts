@@ -1,11 +1,16 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { ActorContext, AuditEntry, AuditLog } from './audit-log.js';
+import type { AlongsideWrites } from './prepared-statement.js';
 
 /** What a unit of work gets: the transaction's EntityManager and a way to audit inside it. */
 export interface UnitOfWork {
   readonly manager: EntityManager;
   readonly ctx: ActorContext;
-  audit(entry: AuditEntry): Promise<string>;
+  /**
+   * Writes an audit event in this transaction. `alongside`: the audited change's own writes, which may then
+   * share the event's round trip to the database (see AuditLog.append).
+   */
+  audit(entry: AuditEntry, alongside?: AlongsideWrites): Promise<string>;
 }
 
 /**
@@ -18,14 +23,24 @@ export class TransactionRunner {
     private readonly auditLog: AuditLog,
   ) {}
 
-  run<T>(ctx: ActorContext, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      const uow: UnitOfWork = {
-        manager,
-        ctx,
-        audit: (entry) => this.auditLog.append(manager, ctx, entry),
-      };
-      return work(uow);
-    });
+  async run<T>(ctx: ActorContext, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    let used: EntityManager | null = null;
+    let committed = false;
+    try {
+      const result = await this.dataSource.transaction(async (manager) => {
+        used = manager;
+        const uow: UnitOfWork = {
+          manager,
+          ctx,
+          audit: (entry, alongside) => this.auditLog.append(manager, ctx, entry, alongside),
+        };
+        return work(uow);
+      });
+      committed = true;
+      return result;
+    } finally {
+      // Only a COMMIT that answered makes this transaction's audit events the head of their lane.
+      if (used) this.auditLog.settle(used, committed);
+    }
   }
 }

@@ -27,16 +27,13 @@ export interface GatedVial {
   stabilityBudgetS: number | null;
 }
 
-/**
- * The instant a vial expires: the end of its expiry day in the zone of the site that holds it (we read
- * "use by" as usable through that whole local day). Computed with the zone's offset at that moment.
- */
-export function expiryInstant(expiry: string, timeZone: string): Date {
-  const [y, m, d] = expiry.split('-').map(Number) as [number, number, number];
-  // Midnight at the start of the next local day, found by correcting a UTC guess with the zone's offset.
-  const guess = Date.UTC(y, m - 1, d + 1, 0, 0, 0);
-  const offsetAt = (t: number): number => {
-    const parts = new Intl.DateTimeFormat('en-US', {
+// Building an Intl.DateTimeFormat costs far more than using one (it loads the zone's ICU data): one per zone,
+// kept, since every gate check (each scan) asks. Zones are a short list (the sites'); the cap is a safeguard.
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+function wallClock(timeZone: string): Intl.DateTimeFormat {
+  let format = wallClocks.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -45,12 +42,26 @@ export function expiryInstant(expiry: string, timeZone: string): Date {
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
-    })
-      .formatToParts(new Date(t))
-      .reduce<Record<string, number>>(
-        (acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }),
-        {},
-      );
+    });
+    if (wallClocks.size >= 1_000) wallClocks.clear();
+    wallClocks.set(timeZone, format);
+  }
+  return format;
+}
+
+/**
+ * The instant a vial expires: the end of its expiry day in the zone of the site that holds it (we read
+ * "use by" as usable through that whole local day). Computed with the zone's offset at that moment.
+ */
+export function expiryInstant(expiry: string, timeZone: string): Date {
+  const [y, m, d] = expiry.split('-').map(Number) as [number, number, number];
+  // Midnight at the start of the next local day, found by correcting a UTC guess with the zone's offset.
+  const guess = Date.UTC(y, m - 1, d + 1, 0, 0, 0);
+  const format = wallClock(timeZone);
+  const offsetAt = (t: number): number => {
+    const parts: Record<string, number> = {};
+    for (const p of format.formatToParts(new Date(t)))
+      if (p.type !== 'literal') parts[p.type] = Number(p.value);
     return Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second) - t;
   };
   const first = guess - offsetAt(guess);

@@ -7,6 +7,8 @@ import {
   ScanEntity,
   ShipmentEntity,
 } from '../entities/index.js';
+import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from '../prepared-statement.js';
+import type { EpcisEventRow } from './epcis.repository.js';
 
 /** A vial with everything a gate needs, read under a row lock (`FOR UPDATE` of the vial). */
 export interface CustodyVialRow {
@@ -37,18 +39,145 @@ export interface CustodyVialRow {
   open_step: string | null;
 }
 
-const VIAL_SELECT = `
+const VIAL_COLUMNS = `
   SELECT v.id, v.lot_id, l.code AS lot_code, l.status AS lot_status, v.gtin, v.serial, v.expiry, v.state,
          v.holder_site_id, s.code AS holder_site_code, s.kind AS holder_site_kind, s.timezone,
          v.location_id, loc.code AS location_code, v.container_id, c.sscc, c.shipment_id,
          v.hold, v.recall_id, v.exposure_out_of_range_s, p.stability_budget_s, p.single_use,
-         (SELECT ci.step FROM custody_interval ci WHERE ci.vial_id = v.id AND ci.to_at IS NULL) AS open_step
+         (SELECT ci.step FROM custody_interval ci WHERE ci.vial_id = v.id AND ci.to_at IS NULL) AS open_step`;
+const VIAL_FROM = `
     FROM vial v
     JOIN lot l ON l.id = v.lot_id
     JOIN product p ON p.id = l.product_id
     JOIN site s ON s.id = v.holder_site_id
     LEFT JOIN location loc ON loc.id = v.location_id
     LEFT JOIN container c ON c.id = v.container_id`;
+const VIAL_SELECT = `${VIAL_COLUMNS}${VIAL_FROM}`;
+
+/** The site where a custody step is scanned, as the step needs it. */
+export interface StepSite {
+  id: string;
+  code: string;
+  kind: string;
+  /** IANA zone: expiry is judged at the end of the day there. */
+  timezone: string;
+}
+
+/** The target location of a put-away or move. */
+export type StepLocation = Pick<LocationEntity, 'id' | 'siteId' | 'code' | 'active'>;
+
+/** A vial under lock with the scanning site and the step's target location (null: not found, or none asked). */
+export interface VialAtStep {
+  vial: CustodyVialRow;
+  site: StepSite | null;
+  location: StepLocation | null;
+}
+
+/**
+ * Which vial a scan reads and, for a custody step, where it is scanned and the target location it names (by
+ * id, or by code at that site). A lookup names no site.
+ */
+export interface VialAtStepQuery {
+  vial: { gtin: string; serial: string };
+  siteId: string | null;
+  location: { id: string } | { code: string } | null;
+}
+
+/** What claims an idempotency key: the scan as it arrived. */
+export type ScanClaim = Pick<
+  ScanEntity,
+  'userId' | 'idempotencyKey' | 'requestHash' | 'action' | 'raw' | 'scannedAt'
+>;
+
+/** A row of claimScanAndLockVialAtStep: the claim, then the step's columns (all null when there is no vial). */
+interface ClaimedStepRow extends Omit<CustodyVialRow, 'id'> {
+  claimed_id: string | null;
+  id: string | null;
+  step_site_id: string | null;
+  step_site_code: string;
+  step_site_kind: string;
+  step_site_timezone: string;
+  target_id: string | null;
+  target_site_id: string;
+  target_code: string;
+  target_active: boolean;
+}
+
+const CLAIM_SCAN = `INSERT INTO scan (user_id, idempotency_key, request_hash, action, raw, outcome, answer, scanned_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', '{}', $6)
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`;
+
+/**
+ * The claim of an idempotency key (as claimScan) and a custody step's reads (the vial under lock, as lockVial,
+ * the scanning site, the target location) in one statement. The claim row is always there: its id is null when
+ * the key was taken, and the step's columns are null when no such vial exists. One text per variant (location by
+ * id, by code, or none), each prepared once per connection.
+ */
+const claimAndLockSql = (location: 'id' | 'code' | 'none'): string => `
+  WITH claim AS (${CLAIM_SCAN})
+  SELECT claimed.id AS claimed_id, step.*
+    FROM (SELECT (SELECT id FROM claim) AS id) AS claimed
+    LEFT JOIN (${VIAL_COLUMNS},
+         ss.id AS step_site_id, ss.code AS step_site_code, ss.kind AS step_site_kind,
+         ss.timezone AS step_site_timezone, tl.id AS target_id, tl.site_id AS target_site_id,
+         tl.code AS target_code, tl.active AS target_active${VIAL_FROM}
+    LEFT JOIN site ss ON ss.id = $9
+    LEFT JOIN location tl ON ${
+      location === 'id' ? 'tl.id = $10' : location === 'code' ? 'tl.site_id = $9 AND tl.code = $10' : 'false'
+    }
+   WHERE v.gtin = $7 AND v.serial = $8
+   FOR UPDATE OF v) AS step ON true`;
+const CLAIM_AND_LOCK_SQL = {
+  id: claimAndLockSql('id'),
+  code: claimAndLockSql('code'),
+  none: claimAndLockSql('none'),
+};
+
+/** The vial columns a custody step may change, besides where it is. */
+export interface VialChange {
+  state?: VialState;
+  holderSiteId?: string;
+  hold?: VialHold | null;
+  holdReason?: string | null;
+}
+
+/**
+ * The statement that moves a vial (see moveVial) as CTEs plus the UPDATE of the vial, so that other writes can
+ * join the same statement.
+ */
+function moveVialSql(
+  p: StatementParams,
+  vialId: string,
+  to: CustodyHolder | null,
+  at: Date,
+  step: string,
+  openedBy: string | null,
+  vial: VialChange,
+): { ctes: string[]; update: string } {
+  const id = p.add(vialId, 'uuid');
+  const when = p.add(at, 'timestamptz');
+  const locationId = p.add(to?.locationId ?? null, 'uuid');
+  const containerId = p.add(to?.containerId ?? null, 'uuid');
+  // The close must run before the open (one open interval per vial is a unique index): the INSERT reads the
+  // UPDATE's result, which makes PostgreSQL finish the UPDATE first.
+  const ctes = [
+    `closed AS (UPDATE custody_interval SET to_at = ${when} WHERE vial_id = ${id} AND to_at IS NULL RETURNING 1)`,
+  ];
+  if (to) {
+    ctes.push(
+      `opened AS (INSERT INTO custody_interval (vial_id, site_id, location_id, container_id, from_at, step, opened_by)
+         SELECT ${id}, ${p.add(to.siteId, 'uuid')}, ${locationId}, ${containerId}, ${when}, ${p.add(step, 'text')},
+                ${p.add(openedBy, 'uuid')}
+           FROM (SELECT count(*) FROM closed) AS after_close)`,
+    );
+  }
+  const sets = [`location_id = ${locationId}`, `container_id = ${containerId}`, 'version = version + 1'];
+  if (vial.state !== undefined) sets.push(`state = ${p.add(vial.state, 'text')}`);
+  if (vial.holderSiteId !== undefined) sets.push(`holder_site_id = ${p.add(vial.holderSiteId, 'uuid')}`);
+  if (vial.hold !== undefined) sets.push(`hold = ${p.add(vial.hold, 'text')}`);
+  if (vial.holdReason !== undefined) sets.push(`hold_reason = ${p.add(vial.holdReason, 'text')}`);
+  return { ctes, update: `UPDATE vial SET ${sets.join(', ')} WHERE id = ${id}` };
+}
 
 /** Where a vial goes next: a site (its receiving/staging area, or one of its locations) or a shipper. */
 export type CustodyHolder =
@@ -69,6 +198,15 @@ export interface CustodyIntervalRow {
   opened_by: string | null;
 }
 
+const claimValues = (c: ScanClaim): unknown[] => [
+  c.userId,
+  c.idempotencyKey,
+  c.requestHash,
+  c.action,
+  c.raw,
+  c.scannedAt,
+];
+
 /** Every side effect of the chain of custody: vials under lock, intervals, shippers, shipments, scans. */
 export class CustodyRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -80,11 +218,66 @@ export class CustodyRepository {
   ): Promise<CustodyVialRow | null> {
     const [where, params] =
       'id' in by ? ['v.id = $1', [by.id]] : ['v.gtin = $1 AND v.serial = $2', [by.gtin, by.serial]];
-    const rows = await manager.query<CustodyVialRow[]>(
+    const rows = await queryPrepared<CustodyVialRow>(
+      manager,
       `${VIAL_SELECT} WHERE ${where} FOR UPDATE OF v`,
       params,
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * A vial scan's first round trip: claims the scan's idempotency key (see claimScan) and reads the vial under
+   * lock (as lockVial) with, for a custody step, the scanning site and the target location. `scanId` is null when the key was taken (the caller
+   * then reads that scan with scanByKey, in a new statement that sees it committed); `found` is null when no such
+   * vial exists, and its site or location when those do not.
+   */
+  async claimScanAndLockVial(
+    manager: EntityManager,
+    claim: ScanClaim,
+    at: VialAtStepQuery,
+  ): Promise<{ scanId: string | null; found: VialAtStep | null }> {
+    const { location } = at;
+    const [sql, target] =
+      location === null
+        ? [CLAIM_AND_LOCK_SQL.none, []]
+        : 'id' in location
+          ? [CLAIM_AND_LOCK_SQL.id, [location.id]]
+          : [CLAIM_AND_LOCK_SQL.code, [location.code]];
+    const [row] = await queryPrepared<ClaimedStepRow>(manager, sql, [
+      ...claimValues(claim),
+      at.vial.gtin,
+      at.vial.serial,
+      at.siteId,
+      ...target,
+    ]);
+    if (!row) throw new Error('the claim row is missing');
+    const {
+      claimed_id,
+      id,
+      step_site_id,
+      step_site_code,
+      step_site_kind,
+      step_site_timezone,
+      target_id,
+      target_site_id,
+      target_code,
+      target_active,
+      ...vial
+    } = row;
+    if (id === null) return { scanId: claimed_id, found: null };
+    const found: VialAtStep = {
+      vial: { id, ...vial },
+      site:
+        step_site_id === null
+          ? null
+          : { id: step_site_id, code: step_site_code, kind: step_site_kind, timezone: step_site_timezone },
+      location:
+        target_id === null
+          ? null
+          : { id: target_id, siteId: target_site_id, code: target_code, active: target_active },
+    };
+    return { scanId: claimed_id, found };
   }
 
   async findVial(
@@ -117,35 +310,52 @@ export class CustodyRepository {
     at: Date,
     step: string,
     openedBy: string | null,
-    vial: {
-      state?: VialState;
-      holderSiteId?: string;
-      hold?: VialHold | null;
-      holdReason?: string | null;
-    } = {},
+    vial: VialChange = {},
   ): Promise<void> {
-    await manager.query(`UPDATE custody_interval SET to_at = $2 WHERE vial_id = $1 AND to_at IS NULL`, [
-      vialId,
-      at,
-    ]);
-    if (to) {
-      await manager.query(
-        `INSERT INTO custody_interval (vial_id, site_id, location_id, container_id, from_at, step, opened_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [vialId, to.siteId, to.locationId ?? null, to.containerId ?? null, at, step, openedBy],
-      );
-    }
-    const sets = ['location_id = $2', 'container_id = $3', 'version = version + 1'];
-    const params: unknown[] = [vialId, to?.locationId ?? null, to?.containerId ?? null];
-    const set = (column: string, value: unknown): void => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
+    const p = new StatementParams();
+    const move = moveVialSql(p, vialId, to, at, step, openedBy, vial);
+    await queryPrepared(manager, `${withClause(move.ctes)}${move.update}`, p.values);
+  }
+
+  /**
+   * The writes of a scan's accepted custody step, for the audit event's round trip (UnitOfWork.audit): the vial
+   * moved (as moveVial), its EPCIS event, and the scan's answer stored under its idempotency key. The caller
+   * holds the vial's lock; all of it is one transaction with the audit event.
+   */
+  scanStepWrites(
+    move: {
+      vialId: string;
+      to: CustodyHolder | null;
+      at: Date;
+      step: string;
+      openedBy: string | null;
+      vial?: VialChange;
+    },
+    epcis: EpcisEventRow,
+    scan: { id: string; outcome: string; answer: Record<string, unknown> },
+  ): AlongsideWrites {
+    return (p) => {
+      const moved = moveVialSql(p, move.vialId, move.to, move.at, move.step, move.openedBy, move.vial ?? {});
+      return [
+        ...moved.ctes,
+        `moved AS (${moved.update} RETURNING 1)`,
+        `epcis AS (INSERT INTO epcis_event (event_id, event_type, biz_step, event_time, record_time, epcs,
+             input_epcs, output_epcs, event)
+           VALUES (${[
+             p.add(epcis.eventId, 'text'),
+             p.add(epcis.eventType, 'text'),
+             p.add(epcis.bizStep, 'text'),
+             p.add(epcis.eventTime, 'timestamptz'),
+             p.add(epcis.recordTime, 'timestamptz'),
+             p.add(epcis.epcs, 'text[]'),
+             p.add(epcis.inputEpcs, 'text[]'),
+             p.add(epcis.outputEpcs, 'text[]'),
+             p.add(JSON.stringify(epcis.event), 'jsonb'),
+           ].join(', ')}))`,
+        `answered AS (UPDATE scan SET outcome = ${p.add(scan.outcome, 'text')},
+             answer = ${p.add(JSON.stringify(scan.answer), 'jsonb')} WHERE id = ${p.add(scan.id, 'uuid')})`,
+      ];
     };
-    if (vial.state !== undefined) set('state', vial.state);
-    if (vial.holderSiteId !== undefined) set('holder_site_id', vial.holderSiteId);
-    if (vial.hold !== undefined) set('hold', vial.hold);
-    if (vial.holdReason !== undefined) set('hold_reason', vial.holdReason);
-    await manager.query(`UPDATE vial SET ${sets.join(', ')} WHERE id = $1`, params);
   }
 
   /** Sets or clears a QA hold without moving the vial. */
@@ -386,19 +596,17 @@ export class CustodyRepository {
    */
   async claimScan(
     manager: EntityManager,
-    row: Pick<ScanEntity, 'userId' | 'idempotencyKey' | 'requestHash' | 'action' | 'raw' | 'scannedAt'>,
+    row: ScanClaim,
   ): Promise<{ id: string; existing: ScanEntity | null }> {
-    const inserted = await manager.query<{ id: string }[]>(
-      `INSERT INTO scan (user_id, idempotency_key, request_hash, action, raw, outcome, answer, scanned_at)
-       VALUES ($1, $2, $3, $4, $5, 'pending', '{}', $6)
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-      [row.userId, row.idempotencyKey, row.requestHash, row.action, row.raw, row.scannedAt],
-    );
+    const inserted = await queryPrepared<{ id: string }>(manager, CLAIM_SCAN, claimValues(row));
     if (inserted[0]) return { id: inserted[0].id, existing: null };
-    const existing = await manager
-      .getRepository(ScanEntity)
-      .findOneByOrFail({ userId: row.userId, idempotencyKey: row.idempotencyKey });
+    const existing = await this.scanByKey(manager, row.userId, row.idempotencyKey);
     return { id: existing.id, existing };
+  }
+
+  /** The scan stored under a user's idempotency key (which must exist). */
+  scanByKey(manager: EntityManager, userId: string, idempotencyKey: string): Promise<ScanEntity> {
+    return manager.getRepository(ScanEntity).findOneByOrFail({ userId, idempotencyKey });
   }
 
   async completeScan(
@@ -407,6 +615,10 @@ export class CustodyRepository {
     outcome: string,
     answer: Record<string, unknown>,
   ): Promise<void> {
-    await manager.query(`UPDATE scan SET outcome = $2, answer = $3 WHERE id = $1`, [id, outcome, answer]);
+    await queryPrepared(manager, `UPDATE scan SET outcome = $2, answer = $3 WHERE id = $1`, [
+      id,
+      outcome,
+      answer,
+    ]);
   }
 }

@@ -43,22 +43,41 @@ export function epcsOf(e: EpcisEvent): {
   }
 }
 
+/** An EPCIS event as it is stored: its query columns and the event document with its record time. */
+export interface EpcisEventRow {
+  eventId: string;
+  eventType: string;
+  bizStep: string;
+  eventTime: Date;
+  recordTime: Date;
+  epcs: string[];
+  inputEpcs: string[];
+  outputEpcs: string[];
+  event: Record<string, unknown>;
+}
+
+/** The one definition of the stored row, whether `append` writes it or a caller folds it into its statement. */
+export function epcisEventRow(event: EpcisEvent, recordTime: Date): EpcisEventRow {
+  const ids = epcsOf(event);
+  return {
+    eventId: event.eventID,
+    eventType: event.type,
+    bizStep: event.bizStep,
+    eventTime: new Date(event.eventTime),
+    recordTime,
+    epcs: [...new Set(ids.any)],
+    inputEpcs: ids.inputs,
+    outputEpcs: ids.outputs,
+    event: { ...event, recordTime: recordTime.toISOString() },
+  };
+}
+
 export class EpcisRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async append(manager: EntityManager, event: EpcisEvent, recordTime: Date): Promise<void> {
-    const ids = epcsOf(event);
-    await manager.getRepository(EpcisEventEntity).insert({
-      eventId: event.eventID,
-      eventType: event.type,
-      bizStep: event.bizStep,
-      eventTime: new Date(event.eventTime),
-      recordTime,
-      epcs: [...new Set(ids.any)],
-      inputEpcs: ids.inputs,
-      outputEpcs: ids.outputs,
-      event: { ...event, recordTime: recordTime.toISOString() } as never,
-    });
+    const row = epcisEventRow(event, recordTime);
+    await manager.getRepository(EpcisEventEntity).insert({ ...row, event: row.event as never });
   }
 
   /**

@@ -15,24 +15,33 @@ import {
   custodyRefusals,
   DomainError,
   doseBlocks,
+  type EpcisEvent,
   notFound,
   readableSiteIds,
   shipperAggregationEvent,
   vialBlocks,
   vialCustodyEvent,
+  type VialScanSubject,
   type WarehouseAction,
 } from '@lyotrace/domain';
 import {
   type ActorContext,
   CLOCK,
   type ContainerEntity,
+  type CustodyHolder,
   CustodyRepository,
   type CustodyVialRow,
-  EpcisRepository,
-  type LocationEntity,
+  epcisEventRow,
+  type ScanClaim,
+  type ScanEntity,
+  type StepLocation,
+  type StepSite,
   SiteRepository,
   TransactionRunner,
   type UnitOfWork,
+  type VialAtStep,
+  type VialAtStepQuery,
+  type VialChange,
 } from '@lyotrace/persistence';
 import { toCustodyVial, toVialCustodyView, type VialCustodyView } from './custody-views.js';
 import { ReceiptService } from './receipt.service.js';
@@ -89,6 +98,56 @@ const ACTION_ROLES: Readonly<Record<ScanAction, readonly Role[]>> = {
   [ScanAction.Lookup]: [Role.Admin, Role.Qa, Role.Production, Role.Warehouse, Role.Clinic],
 };
 
+/** Where an accepted step takes the vial. */
+interface StepTarget {
+  location: StepLocation | null;
+  container: ContainerEntity | null;
+}
+
+/** What an accepted step writes: the vial's next holder and changes, and its EPCIS event. */
+interface StepEffect {
+  to: CustodyHolder;
+  change: VialChange;
+  event: EpcisEvent;
+  /** The shipper the vial ends up in (pack). */
+  packedInto: ContainerEntity | null;
+}
+
+/** A custody step scan as read from the request, before any database work. */
+interface StepInput {
+  kind: 'step';
+  action: WarehouseAction;
+  context: ScanContext;
+  /** put away / move: the step needs a target location. */
+  storing: boolean;
+  at: VialAtStepQuery;
+}
+
+/** A lookup or dose pre-check of a vial, as read from the request. */
+interface VialLookupInput {
+  kind: 'lookup';
+  subject: VialScanSubject;
+  at: VialAtStepQuery;
+}
+
+/** The stored answer to a retried scan, or the refusal of a key used for another scan. */
+function replay(existing: ScanEntity, claim: ScanClaim): ScanAnswer {
+  if (existing.requestHash !== claim.requestHash) {
+    throw new DomainError(
+      ProblemCode.IdempotencyKeyReused,
+      'this idempotency key was used for another scan; use a new key for a new scan',
+      { field: 'idempotencyKey' },
+    );
+  }
+  return { ...(existing.answer as unknown as ScanAnswer), replayed: true };
+}
+
+/** An answer, and whether it is already stored under the scan's idempotency key. */
+interface Performed {
+  answer: ScanAnswer;
+  stored: boolean;
+}
+
 const STEP_MESSAGES: Readonly<Record<WarehouseAction, string>> = {
   [ScanAction.Receive]: 'received into the site',
   [ScanAction.Putaway]: 'put away',
@@ -109,7 +168,6 @@ export class ScanService {
   constructor(
     private readonly custody: CustodyRepository,
     private readonly sites: SiteRepository,
-    private readonly epcis: EpcisRepository,
     private readonly receipts: ReceiptService,
     private readonly tx: TransactionRunner,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -123,61 +181,125 @@ export class ScanService {
     const requestHash = createHash('sha256')
       .update(canonicalJson({ raw: request.raw, action: request.action, context: { ...request.context } }))
       .digest('hex');
+    // A vial scan's input is checked before anything is claimed or written: a scan that cannot be read, or is
+    // made at another site, never had an answer stored to replay.
+    const input = this.vialInput(ctx, request);
     return this.tx.run(ctx, async (uow) => {
       const now = this.clock.now();
-      const claim = await this.custody.claimScan(uow.manager, {
+      const claim: ScanClaim = {
         userId: actor.userId,
         idempotencyKey: request.idempotencyKey,
         requestHash,
         action: request.action,
         raw: request.raw,
         scannedAt: now,
-      });
-      if (claim.existing) {
-        if (claim.existing.requestHash !== requestHash) {
-          throw new DomainError(
-            ProblemCode.IdempotencyKeyReused,
-            'this idempotency key was used for another scan; use a new key for a new scan',
-            { field: 'idempotencyKey' },
+      };
+      let performed: Performed;
+      if (input) {
+        // The idempotency key's claim, the vial under lock, the site and the target location: one round trip,
+        // on this transaction's own connection (a second pool connection per request would starve the pool).
+        const claimed = await this.custody.claimScanAndLockVial(uow.manager, claim, input.at);
+        if (claimed.scanId === null) {
+          return replay(
+            await this.custody.scanByKey(uow.manager, actor.userId, request.idempotencyKey),
+            claim,
           );
         }
-        return { ...(claim.existing.answer as unknown as ScanAnswer), replayed: true };
+        performed =
+          input.kind === 'step'
+            ? await this.step(uow, ctx, input, claimed.found, claimed.scanId, now)
+            : {
+                answer: this.lookupVial(ctx, request, input, claimed.found, claimed.scanId, now),
+                stored: false,
+              };
+      } else {
+        const claimed = await this.custody.claimScan(uow.manager, claim);
+        if (claimed.existing) return replay(claimed.existing, claim);
+        performed = await this.perform(uow, ctx, request, claimed.id, now);
       }
-      const answer = await this.perform(uow, ctx, request, claim.id, now);
-      await this.custody.completeScan(uow.manager, claim.id, answer.outcome, { ...answer });
+      const { answer, stored } = performed;
+      if (!stored) await this.custody.completeScan(uow.manager, answer.scanId, answer.outcome, { ...answer });
       if (answer.outcome === ScanOutcome.Refused) {
         // Annex 11 §12.4 / GDP 9.2: a refused step is recorded too — who tried what, and why it was refused.
         await uow.audit({
           action: `scan.${request.action}.refused`,
           entityType: answer.subject.kind === 'vial' ? 'vial' : 'container',
           entityId: answer.subject.kind === 'vial' ? answer.subject.vial.id : answer.subject.id,
-          newValues: { scanId: claim.id, reasons: answer.reasons, context: { ...request.context } },
+          newValues: { scanId: answer.scanId, reasons: answer.reasons, context: { ...request.context } },
         });
       }
       return answer;
     });
   }
 
+  /** Receipts and shipper lookups, once the scan is claimed. */
   private async perform(
     uow: UnitOfWork,
     ctx: ActorContext,
     request: ScanRequest,
     scanId: string,
     now: Date,
-  ): Promise<ScanAnswer> {
+  ): Promise<Performed> {
     if (request.action === ScanAction.Receipt) {
       const result = await this.receipts.scan(uow, ctx, request.raw, request.context, now);
-      return { scanId, action: request.action, replayed: false, ...result };
+      return { answer: { scanId, action: request.action, replayed: false, ...result }, stored: false };
     }
-    if (request.action === ScanAction.Lookup || request.action === ScanAction.Dose) {
-      return this.lookup(uow, ctx, request, scanId, now);
+    return { answer: await this.lookupShipper(uow, ctx, request, scanId), stored: false };
+  }
+
+  /**
+   * What a scan of a vial says, read without the database: a custody step (where, which vial, which target
+   * location) or a lookup. Null for a receipt scan or a scanned shipper.
+   */
+  private vialInput(ctx: ActorContext, request: ScanRequest): StepInput | VialLookupInput | null {
+    const action = request.action;
+    if (action === ScanAction.Lookup || action === ScanAction.Dose) {
+      const subject = scanSubject(request.raw, this.clock, 'vial-or-shipper');
+      if (subject.kind === 'shipper') return null;
+      return {
+        kind: 'lookup',
+        subject,
+        at: { vial: { gtin: subject.gtin, serial: subject.serial }, siteId: null, location: null },
+      };
     }
-    const site = await this.siteOf(uow, ctx, request.context);
+    if (action === ScanAction.Receipt) return null;
+    const context = request.context;
+    const siteId = this.scanSiteId(ctx, context);
     const subject = scanSubject(request.raw, this.clock, 'vial');
-    const vial = await this.custody.lockVial(uow.manager, { gtin: subject.gtin, serial: subject.serial });
-    if (!vial) throw unknownVial(subject.gtin, subject.serial);
-    const action: WarehouseAction = request.action;
-    const target = await this.target(uow, action, site, request.context);
+    const storing = action === ScanAction.Putaway || action === ScanAction.Move;
+    const location = !storing
+      ? null
+      : context.locationId
+        ? { id: context.locationId }
+        : context.locationCode
+          ? { code: context.locationCode }
+          : null;
+    return {
+      kind: 'step',
+      action,
+      context,
+      storing,
+      at: { vial: { gtin: subject.gtin, serial: subject.serial }, siteId, location },
+    };
+  }
+
+  /** A custody step (receive, put away, move, pick, pack, unpack) on the vial read under lock. */
+  private async step(
+    uow: UnitOfWork,
+    ctx: ActorContext,
+    input: StepInput,
+    found: VialAtStep | null,
+    scanId: string,
+    now: Date,
+  ): Promise<Performed> {
+    const { action, context } = input;
+    const site = found ? found.site : await this.sites.findById(input.at.siteId!, uow.manager);
+    if (!site) throw notFound('site', { field: 'context.siteId' });
+    if (!found) throw unknownVial(input.at.vial.gtin, input.at.vial.serial);
+    const vial = found.vial;
+    const target = input.storing
+      ? this.storageTarget(action, site, context, found.location)
+      : await this.shipperTarget(uow, action, site, context);
     const reasons = custodyRefusals(action, toCustodyVial(vial), {
       siteId: site.id,
       at: now,
@@ -186,7 +308,7 @@ export class ScanService {
       ...(target.container ? { containerId: target.container.id } : {}),
     });
     if (reasons.length > 0) {
-      return {
+      const answer: ScanAnswer = {
         scanId,
         action,
         outcome: ScanOutcome.Refused,
@@ -195,46 +317,48 @@ export class ScanService {
         reasons,
         replayed: false,
       };
+      return { answer, stored: false };
     }
-    await this.apply(uow, ctx, action, vial, site, target, now);
-    const after = (await this.custody.lockVial(uow.manager, { id: vial.id }))!;
+    return { answer: await this.apply(uow, ctx, action, vial, site, target, scanId, now), stored: true };
+  }
+
+  /** Lookup of a shipper: what and where it is. Scoped: a clinic sees shippers addressed to it, once sent. */
+  private async lookupShipper(
+    uow: UnitOfWork,
+    ctx: ActorContext,
+    request: ScanRequest,
+    scanId: string,
+  ): Promise<ScanAnswer> {
+    const subject = scanSubject(request.raw, this.clock, 'vial-or-shipper');
+    if (subject.kind !== 'shipper') throw new Error('a vial scan is looked up with its vial under lock');
+    const scope = readableSiteIds(ctx.actor);
+    const container = await this.custody.findContainer({ sscc: subject.sscc }, uow.manager);
+    if (!container || (scope && !(await this.shipperVisible(uow, container, scope)))) {
+      throw notFound('shipper', { field: 'raw', ai: '00' });
+    }
     return {
       scanId,
-      action,
-      outcome: ScanOutcome.Done,
-      subject: { kind: 'vial', vial: toVialCustodyView(after) },
-      message: `${vial.gtin}/${vial.serial} ${STEP_MESSAGES[action]}`,
+      action: request.action,
+      outcome: ScanOutcome.Looked,
+      subject: { kind: 'shipper', id: container.id, sscc: container.sscc, state: container.state },
+      message: `shipper ${container.sscc} (${container.state})`,
       reasons: [],
       replayed: false,
     };
   }
 
-  /** Lookup (and the dose pre-check): what the vial is, where, and what would block it now. Scoped. */
-  private async lookup(
-    uow: UnitOfWork,
+  /** Lookup (and the dose pre-check) of a vial: what it is, where, and what would block it now. Scoped. */
+  private lookupVial(
     ctx: ActorContext,
     request: ScanRequest,
+    input: VialLookupInput,
+    found: VialAtStep | null,
     scanId: string,
     now: Date,
-  ): Promise<ScanAnswer> {
-    const subject = scanSubject(request.raw, this.clock, 'vial-or-shipper');
+  ): ScanAnswer {
+    const { subject } = input;
     const scope = readableSiteIds(ctx.actor);
-    if (subject.kind === 'shipper') {
-      const container = await this.custody.findContainer({ sscc: subject.sscc }, uow.manager);
-      if (!container || (scope && !(await this.shipperVisible(uow, container, scope)))) {
-        throw notFound('shipper', { field: 'raw', ai: '00' });
-      }
-      return {
-        scanId,
-        action: request.action,
-        outcome: ScanOutcome.Looked,
-        subject: { kind: 'shipper', id: container.id, sscc: container.sscc, state: container.state },
-        message: `shipper ${container.sscc} (${container.state})`,
-        reasons: [],
-        replayed: false,
-      };
-    }
-    const vial = await this.custody.lockVial(uow.manager, { gtin: subject.gtin, serial: subject.serial });
+    const vial = found?.vial;
     // A clinic sees only vials it holds: another clinic's vial is "not found", never "forbidden".
     if (!vial || (scope && !scope.includes(vial.holder_site_id)))
       throw unknownVial(subject.gtin, subject.serial);
@@ -306,9 +430,8 @@ export class ScanService {
     return shipment !== null && shipment.state !== ShipmentState.Planned && scope.includes(shipment.toSiteId);
   }
 
-  // Everything inside the scan's transaction reads through its connection: a second pool connection per
-  // request would starve the pool under load (each transaction holding one, waiting for another).
-  private async siteOf(uow: UnitOfWork, ctx: ActorContext, context: ScanContext) {
+  /** The site where the scan happens: the user's own, or the one named in the context. */
+  private scanSiteId(ctx: ActorContext, context: ScanContext): string {
     const actor = ctx.actor;
     const siteId = (actor.kind === 'user' ? actor.siteId : null) ?? context.siteId;
     if (!siteId) {
@@ -321,35 +444,36 @@ export class ScanService {
         field: 'context.siteId',
       });
     }
-    const site = await this.sites.findById(siteId, uow.manager);
-    if (!site) throw notFound('site', { field: 'context.siteId' });
-    return site;
+    return siteId;
   }
 
-  private async target(
+  /** put away / move: the location read with the vial, which must be an active one of this site. */
+  private storageTarget(
+    action: WarehouseAction,
+    site: StepSite,
+    context: ScanContext,
+    location: StepLocation | null,
+  ): StepTarget {
+    if (!context.locationId && !context.locationCode) {
+      throw new DomainError(ProblemCode.ScanContextRequired, `${action} needs the target location`, {
+        field: 'context.locationId',
+      });
+    }
+    if (!location || location.siteId !== site.id || !location.active) {
+      throw notFound('location', {
+        field: context.locationId ? 'context.locationId' : 'context.locationCode',
+      });
+    }
+    return { location, container: null };
+  }
+
+  /** pack / unpack: the shipper, under lock. */
+  private async shipperTarget(
     uow: UnitOfWork,
     action: WarehouseAction,
-    site: { id: string },
+    site: StepSite,
     context: ScanContext,
-  ): Promise<{ location: LocationEntity | null; container: ContainerEntity | null }> {
-    if (action === ScanAction.Putaway || action === ScanAction.Move) {
-      const location = context.locationId
-        ? await this.custody.findLocation(context.locationId, uow.manager)
-        : context.locationCode
-          ? await this.custody.findLocationByCode(site.id, context.locationCode, uow.manager)
-          : undefined;
-      if (location === undefined) {
-        throw new DomainError(ProblemCode.ScanContextRequired, `${action} needs the target location`, {
-          field: 'context.locationId',
-        });
-      }
-      if (!location || location.siteId !== site.id || !location.active) {
-        throw notFound('location', {
-          field: context.locationId ? 'context.locationId' : 'context.locationCode',
-        });
-      }
-      return { location, container: null };
-    }
+  ): Promise<StepTarget> {
     if (
       action === ScanAction.Pack ||
       (action === ScanAction.Unpack && (context.containerId || context.sscc))
@@ -382,17 +506,89 @@ export class ScanService {
     return { location: null, container: null };
   }
 
+  /**
+   * Writes an accepted step: the custody interval, the vial, its EPCIS event, the stored answer and the audit
+   * event, all in the scan's transaction. The answer is built from what is written, not read back.
+   */
   private async apply(
     uow: UnitOfWork,
     ctx: ActorContext,
     action: WarehouseAction,
     vial: CustodyVialRow,
-    site: { id: string; timezone: string },
-    target: { location: LocationEntity | null; container: ContainerEntity | null },
+    site: StepSite,
+    target: StepTarget,
+    scanId: string,
     now: Date,
-  ): Promise<void> {
-    const m = uow.manager;
+  ): Promise<ScanAnswer> {
     const userId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
+    const effect = await this.effect(uow, action, vial, site, target, userId, now);
+    const after: CustodyVialRow = {
+      ...vial,
+      ...(action === ScanAction.Receive
+        ? {
+            holder_site_id: site.id,
+            holder_site_code: site.code,
+            holder_site_kind: site.kind,
+            timezone: site.timezone,
+          }
+        : {}),
+      location_id: target.location?.id ?? null,
+      location_code: target.location?.code ?? null,
+      container_id: effect.packedInto?.id ?? null,
+      sscc: effect.packedInto?.sscc ?? null,
+      shipment_id: effect.packedInto?.shipmentId ?? null,
+      open_step: action,
+    };
+    const answer: ScanAnswer = {
+      scanId,
+      action,
+      outcome: ScanOutcome.Done,
+      subject: { kind: 'vial', vial: toVialCustodyView(after) },
+      message: `${vial.gtin}/${vial.serial} ${STEP_MESSAGES[action]}`,
+      reasons: [],
+      replayed: false,
+    };
+    const writes = this.custody.scanStepWrites(
+      { vialId: vial.id, to: effect.to, at: now, step: action, openedBy: userId, vial: effect.change },
+      epcisEventRow(effect.event, now),
+      { id: scanId, outcome: answer.outcome, answer: { ...answer } },
+    );
+    // The custody interval, the vial, the EPCIS event and the stored answer ride in the audit event's round
+    // trip: one statement, one transaction (EU GDP 5.5, Annex 11 §9, Part 11 §11.10(e)).
+    await uow.audit(
+      {
+        action: `vial.${action}`,
+        entityType: 'vial',
+        entityId: vial.id,
+        oldValues: {
+          siteId: vial.holder_site_id,
+          locationId: vial.location_id,
+          containerId: vial.container_id,
+          state: vial.state,
+        },
+        newValues: {
+          siteId: site.id,
+          locationId: target.location?.id ?? null,
+          containerId: effect.packedInto?.id ?? null,
+          state: vial.state,
+        },
+      },
+      writes,
+    );
+    return answer;
+  }
+
+  /** Where the step takes the vial and its EPCIS event; packing and unpacking also record the aggregation. */
+  private async effect(
+    uow: UnitOfWork,
+    action: WarehouseAction,
+    vial: CustodyVialRow,
+    site: StepSite,
+    target: StepTarget,
+    userId: string | null,
+    now: Date,
+  ): Promise<StepEffect> {
+    const m = uow.manager;
     const where = {
       time: now,
       siteId: site.id,
@@ -400,45 +596,35 @@ export class ScanService {
       locationId: target.location?.id ?? null,
     };
     const ref = [{ gtin: vial.gtin, serial: vial.serial }];
+    const atSite = { siteId: site.id, locationId: null };
     switch (action) {
       case ScanAction.Receive:
-        await this.custody.moveVial(m, vial.id, { siteId: site.id, locationId: null }, now, action, userId, {
-          holderSiteId: site.id,
-        });
-        await this.epcis.append(
-          m,
-          vialCustodyEvent('receive', ref, where, { siteId: vial.holder_site_id }),
-          now,
-        );
-        break;
+        return {
+          to: atSite,
+          change: { holderSiteId: site.id },
+          event: vialCustodyEvent('receive', ref, where, { siteId: vial.holder_site_id }),
+          packedInto: null,
+        };
       case ScanAction.Putaway:
       case ScanAction.Move:
-        await this.custody.moveVial(
-          m,
-          vial.id,
-          { siteId: site.id, locationId: target.location!.id },
-          now,
-          action,
-          userId,
-        );
-        await this.epcis.append(m, vialCustodyEvent(action, ref, where), now);
-        break;
+        return {
+          to: { siteId: site.id, locationId: target.location!.id },
+          change: {},
+          event: vialCustodyEvent(action, ref, where),
+          packedInto: null,
+        };
       case ScanAction.Pick:
-        await this.custody.moveVial(m, vial.id, { siteId: site.id, locationId: null }, now, action, userId);
-        await this.epcis.append(m, vialCustodyEvent('pick', ref, where), now);
-        break;
-      case ScanAction.Pack:
-        await this.custody.aggregate(m, target.container!.id, vial.id, now, userId!);
-        await this.custody.moveVial(
-          m,
-          vial.id,
-          { containerId: target.container!.id, siteId: site.id },
-          now,
-          action,
-          userId,
-        );
-        await this.epcis.append(m, shipperAggregationEvent('ADD', target.container!.sscc, ref, where), now);
-        break;
+        return { to: atSite, change: {}, event: vialCustodyEvent('pick', ref, where), packedInto: null };
+      case ScanAction.Pack: {
+        const container = target.container!;
+        await this.custody.aggregate(m, container.id, vial.id, now, userId!);
+        return {
+          to: { containerId: container.id, siteId: site.id },
+          change: {},
+          event: shipperAggregationEvent('ADD', container.sscc, ref, where),
+          packedInto: container,
+        };
+      }
       case ScanAction.Unpack: {
         const container =
           target.container ?? (await this.custody.lockContainer(m, { id: vial.container_id! }))!;
@@ -452,28 +638,14 @@ export class ScanService {
           );
         }
         await this.custody.disaggregate(m, vial.id, now, userId);
-        await this.custody.moveVial(m, vial.id, { siteId: site.id, locationId: null }, now, action, userId);
-        await this.epcis.append(m, shipperAggregationEvent('DELETE', container.sscc, ref, where), now);
-        break;
+        return {
+          to: atSite,
+          change: {},
+          event: shipperAggregationEvent('DELETE', container.sscc, ref, where),
+          packedInto: null,
+        };
       }
     }
-    await uow.audit({
-      action: `vial.${action}`,
-      entityType: 'vial',
-      entityId: vial.id,
-      oldValues: {
-        siteId: vial.holder_site_id,
-        locationId: vial.location_id,
-        containerId: vial.container_id,
-        state: vial.state,
-      },
-      newValues: {
-        siteId: site.id,
-        locationId: target.location?.id ?? null,
-        containerId: action === ScanAction.Pack ? target.container!.id : null,
-        state: vial.state,
-      },
-    });
   }
 }
 
