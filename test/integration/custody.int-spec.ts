@@ -286,6 +286,19 @@ describe('chain of custody: scan, store, ship, receive', () => {
       for (const v of vials) expect((await snapshot(v.id)).intervals).toEqual({ n: 6 });
     });
 
+    it('lets only one of two concurrent steps on one vial through, with different keys (fresh reads under lock)', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { lot, vials } = await releasedVials(f, 1);
+        const v = vials[0]!;
+        const answers = await Promise.all(
+          [0, 1].map(() => w.scan(w.warehouse.token, scanOf(v, lot.code), 'receive')),
+        );
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+        expect(answers.find((a) => a.status === 409)!.body.reasons).toEqual(['VIAL_ALREADY_RECEIVED']);
+        expect((await snapshot(v.id)).intervals).toEqual({ n: 2 });
+      }
+    });
+
     it('refuses the same key for another scan', async () => {
       const { lot, vials } = await releasedVials(f, 2);
       const key = randomUUID();

@@ -127,6 +127,14 @@ const claimAndLockSql = (location: 'id' | 'code' | 'none'): string => `
     }
    WHERE v.gtin = $7 AND v.serial = $8
    FOR UPDATE OF v) AS step ON true`;
+/**
+ * Taken before the claim-and-read statement: under READ COMMITTED, a statement that waits for a row lock sees
+ * the locked row's new version but the other tables (and subqueries, e.g. the open custody step) as of its
+ * start, so two concurrent steps on one vial could both pass a check. Once the lock is held, the next
+ * statement's snapshot is fresh throughout.
+ */
+const LOCK_VIAL_SQL = `SELECT id FROM vial WHERE gtin = $1 AND serial = $2 FOR UPDATE`;
+
 const CLAIM_AND_LOCK_SQL = {
   id: claimAndLockSql('id'),
   code: claimAndLockSql('code'),
@@ -237,6 +245,7 @@ export class CustodyRepository {
     claim: ScanClaim,
     at: VialAtStepQuery,
   ): Promise<{ scanId: string | null; found: VialAtStep | null }> {
+    await queryPrepared(manager, LOCK_VIAL_SQL, [at.vial.gtin, at.vial.serial]);
     const { location } = at;
     const [sql, target] =
       location === null
