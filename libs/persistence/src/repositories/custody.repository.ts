@@ -244,8 +244,9 @@ export class CustodyRepository {
     manager: EntityManager,
     claim: ScanClaim,
     at: VialAtStepQuery,
+    options: { lockFirst: boolean },
   ): Promise<{ scanId: string | null; found: VialAtStep | null }> {
-    await queryPrepared(manager, LOCK_VIAL_SQL, [at.vial.gtin, at.vial.serial]);
+    if (options.lockFirst) await queryPrepared(manager, LOCK_VIAL_SQL, [at.vial.gtin, at.vial.serial]);
     const { location } = at;
     const [sql, target] =
       location === null

@@ -198,7 +198,10 @@ export class ScanService {
       if (input) {
         // The idempotency key's claim, the vial under lock, the site and the target location: one round trip,
         // on this transaction's own connection (a second pool connection per request would starve the pool).
-        const claimed = await this.custody.claimScanAndLockVial(uow.manager, claim, input.at);
+        const claimed = await this.custody.claimScanAndLockVial(uow.manager, claim, input.at, {
+          // Only a step writes from what it reads; a lookup or a dose pre-check may read as of its start.
+          lockFirst: input.kind === 'step',
+        });
         if (claimed.scanId === null) {
           return replay(
             await this.custody.scanByKey(uow.manager, actor.userId, request.idempotencyKey),
