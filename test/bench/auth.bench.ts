@@ -3,16 +3,14 @@ import { FACTORY_PASSWORD, makeSite, makeUser } from '../support/factories.js';
 import {
   BenchApi,
   contentionNotes,
-  cpuCell,
   emit,
-  type Figures,
   idleCheck,
   type LoadRequest,
   machineNote,
   measure,
   type Measurement,
   progress,
-  round,
+  scenarioReport,
 } from './bench-kit.js';
 
 /**
@@ -111,20 +109,7 @@ export async function run(): Promise<void> {
     await api.close();
   }
 
-  const baseline = measured.find((m) => m.label === 'health')!.rps;
-  const figures: Figures = {};
-  for (const m of measured) {
-    figures[`${m.label}_rps`] = round(m.rps, 1);
-    figures[`${m.label}_p50_ms`] = round(m.p50, 2);
-    figures[`${m.label}_p95_ms`] = round(m.p95, 2);
-    figures[`${m.label}_p99_ms`] = round(m.p99, 2);
-    figures[`${m.label}_errors`] = m.errors;
-    if (m.label !== 'health') figures[`${m.label}_to_health_ratio`] = round(m.rps / baseline, 3);
-  }
-  // Not performance figures but the conditions they were taken in: compare runs only where these are low.
-  figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
-  figures.busy_before_pct = round(busyWarning.busyPct, 1);
-
+  const { figures, table } = scenarioReport(measured, 'health', busyWarning.busyPct);
   emit('auth', figures, {
     notes: [
       machineNote(),
@@ -134,33 +119,6 @@ export async function run(): Promise<void> {
       ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
       ...contentionNotes(measured),
     ],
-    table: {
-      headers: [
-        'scenario',
-        'clients',
-        'requests',
-        'req/s',
-        'p50',
-        'p95',
-        'p99',
-        'max',
-        'errors',
-        'x health',
-        'cpu',
-      ],
-      rows: measured.map((m) => [
-        m.label,
-        m.concurrency,
-        m.requests,
-        round(m.rps, 1),
-        round(m.p50, 2),
-        round(m.p95, 2),
-        round(m.p99, 2),
-        round(m.max, 2),
-        m.errors,
-        round(m.rps / baseline, 3),
-        cpuCell(m),
-      ]),
-    },
+    table,
   });
 }

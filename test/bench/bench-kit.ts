@@ -398,3 +398,57 @@ export function machineNote(): string {
   const list = cpus();
   return `node ${process.version}, ${list.length} CPU(s) ${list[0]?.model.trim() ?? ''}`.trimEnd();
 }
+
+/** Extra per-scenario columns and figures a benchmark adds to the common ones. */
+export interface ScenarioExtras {
+  headers: string[];
+  cells: (m: Measurement) => Cell[];
+  figures: (m: Measurement) => Figures;
+}
+
+/**
+ * The figures and table every closed-loop HTTP benchmark reports: per scenario req/s, p50/p95/p99, errors and
+ * the ratio to the baseline scenario measured in the same run, the CPU split, plus the run's conditions
+ * (foreign CPU, how busy the machine was before).
+ */
+export function scenarioReport(
+  measured: Measurement[],
+  baselineLabel: string,
+  busyBeforePct: number,
+  extras?: ScenarioExtras,
+): { figures: Figures; table: Table } {
+  const baseline = measured.find((m) => m.label === baselineLabel)!.rps;
+  const figures: Figures = {};
+  for (const m of measured) {
+    figures[`${m.label}_rps`] = round(m.rps, 1);
+    figures[`${m.label}_p50_ms`] = round(m.p50, 2);
+    figures[`${m.label}_p95_ms`] = round(m.p95, 2);
+    figures[`${m.label}_p99_ms`] = round(m.p99, 2);
+    figures[`${m.label}_errors`] = m.errors;
+    Object.assign(figures, extras?.figures(m));
+    if (m.label !== baselineLabel)
+      figures[`${m.label}_to_${baselineLabel}_ratio`] = round(m.rps / baseline, 3);
+  }
+  // Not performance figures but the conditions they were taken in: compare runs only where these are low.
+  figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
+  figures.busy_before_pct = round(busyBeforePct, 1);
+  const headers = ['scenario', 'clients', 'requests', 'req/s', 'p50', 'p95', 'p99', 'max', 'errors'];
+  const table: Table = {
+    headers: [...headers, `x ${baselineLabel}`, 'cpu', ...(extras?.headers ?? [])],
+    rows: measured.map((m) => [
+      m.label,
+      m.concurrency,
+      m.requests,
+      round(m.rps, 1),
+      round(m.p50, 2),
+      round(m.p95, 2),
+      round(m.p99, 2),
+      round(m.max, 2),
+      m.errors,
+      round(m.rps / baseline, 3),
+      cpuCell(m),
+      ...(extras?.cells(m) ?? []),
+    ]),
+  };
+  return { figures, table };
+}

@@ -9,9 +9,7 @@ import { GenealogyFactory } from '../support/genealogy-factory.js';
 import {
   BenchApi,
   contentionNotes,
-  cpuCell,
   emit,
-  type Figures,
   idleCheck,
   type LoadRequest,
   machineNote,
@@ -19,6 +17,7 @@ import {
   type Measurement,
   progress,
   round,
+  scenarioReport,
 } from './bench-kit.js';
 
 /**
@@ -159,23 +158,21 @@ export async function run(): Promise<void> {
   } finally {
     await api.close();
   }
-  const baseline = measured.find((m) => m.label === 'health')!.rps;
   // CPU time per request (ms), whole machine, warm-up included: comparable across runs on a busy machine.
   const msPerRequest = (m: Measurement, pct: number): number => (pct / 100) * cpus().length * (1000 / m.rps);
-  const figures: Figures = {};
-  for (const m of measured) {
-    figures[`${m.label}_rps`] = round(m.rps, 1);
-    figures[`${m.label}_p50_ms`] = round(m.p50, 2);
-    figures[`${m.label}_p95_ms`] = round(m.p95, 2);
-    figures[`${m.label}_p99_ms`] = round(m.p99, 2);
-    figures[`${m.label}_errors`] = m.errors;
-    figures[`${m.label}_api_loop_pct`] = round(loopBusy.get(m.label) ?? Number.NaN, 1);
-    figures[`${m.label}_cpu_ms_api`] = round(msPerRequest(m, m.procPct), 3);
-    figures[`${m.label}_cpu_ms_db`] = round(msPerRequest(m, m.servicesPct), 3);
-    if (m.label !== 'health') figures[`${m.label}_to_health_ratio`] = round(m.rps / baseline, 3);
-  }
-  figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
-  figures.busy_before_pct = round(busyWarning.busyPct, 1);
+  const loopPct = (m: Measurement): number => loopBusy.get(m.label) ?? Number.NaN;
+  const { figures, table } = scenarioReport(measured, 'health', busyWarning.busyPct, {
+    headers: ['loop', 'ms/req'],
+    cells: (m) => [
+      `${loopPct(m).toFixed(0)}%`,
+      `${msPerRequest(m, m.procPct).toFixed(2)}/${msPerRequest(m, m.servicesPct).toFixed(2)}`,
+    ],
+    figures: (m) => ({
+      [`${m.label}_api_loop_pct`]: round(loopPct(m), 1),
+      [`${m.label}_cpu_ms_api`]: round(msPerRequest(m, m.procPct), 3),
+      [`${m.label}_cpu_ms_db`]: round(msPerRequest(m, m.servicesPct), 3),
+    }),
+  });
   emit('scan', figures, {
     notes: [
       machineNote(),
@@ -187,37 +184,6 @@ export async function run(): Promise<void> {
       ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
       ...contentionNotes(measured),
     ],
-    table: {
-      headers: [
-        'scenario',
-        'clients',
-        'requests',
-        'req/s',
-        'p50',
-        'p95',
-        'p99',
-        'max',
-        'errors',
-        'x health',
-        'cpu',
-        'loop',
-        'ms/req',
-      ],
-      rows: measured.map((m) => [
-        m.label,
-        m.concurrency,
-        m.requests,
-        round(m.rps, 1),
-        round(m.p50, 2),
-        round(m.p95, 2),
-        round(m.p99, 2),
-        round(m.max, 2),
-        m.errors,
-        round(m.rps / baseline, 3),
-        cpuCell(m),
-        `${(loopBusy.get(m.label) ?? Number.NaN).toFixed(0)}%`,
-        `${msPerRequest(m, m.procPct).toFixed(2)}/${msPerRequest(m, m.servicesPct).toFixed(2)}`,
-      ]),
-    },
+    table,
   });
 }

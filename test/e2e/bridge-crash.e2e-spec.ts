@@ -57,7 +57,9 @@ describe('bridge process: kill -9 mid-download', () => {
       { cwd: root },
     );
 
-  it('loses nothing and stores nothing twice across repeated SIGKILLs, then stops cleanly', async () => {
+  // The API here is a recording server: this proves the bridge's side (spool, ACKs, re-upload bounded per kill).
+  // That the real API and PostgreSQL store it exactly once across a SIGKILL: device-chain.e2e-spec.ts.
+  it('loses no record and re-sends at most a batch per kill across repeated SIGKILLs, then stops cleanly', async () => {
     const TOTAL = 12_000;
     peer.log(TOTAL, false);
     const kills: { acked: number; stored: number }[] = [];
@@ -99,7 +101,6 @@ describe('bridge process: kill -9 mid-download', () => {
     const exit = await last.stop('SIGTERM', 10_000);
     expect(exit).toMatchObject({ code: 0 });
     expect(last.lines('stdout').some((l) => /bridge: stopped/.test(l))).toBe(true);
-    expect(last.lines('stdout').some((l) => /torn tail|waiting for upload|device online/.test(l))).toBe(true);
   }, 120_000);
 
   it('a second bridge process on the same port reports the lock clearly', async () => {

@@ -225,6 +225,7 @@ describe('bridge ↔ native logger over a pty', () => {
     // Live first: the 25 live records were uploaded before the 100 of the backlog had all gone.
     const firstLive = api.calls.findIndex((c) => c.batch.live);
     const lastBacklog = api.calls.map((c) => c.batch.live).lastIndexOf(false);
+    expect(firstLive).toBeGreaterThanOrEqual(0);
     expect(firstLive).toBeLessThan(lastBacklog);
   }, 30_000);
 

@@ -391,12 +391,19 @@ describe('chain of custody: scan, store, ship, receive', () => {
 
     it('refuses a rejected lot at receipt and pick', async () => {
       const c = await f.chain(1);
+      // lot B's vial is received while its lot awaits QA (quarantine storage), then the lot is rejected.
+      expect((await w.scan(w.warehouse.token, scanOf(c.vialsB[0]!, c.lotB.code), 'receive')).status).toBe(
+        200,
+      );
       await f.release(c.lotA, 'reject');
+      await f.release(c.lotB, 'reject');
       await refused(c.vialsA[0]!, c.lotA.code, 'receive', {}, 'VIAL_REJECTED');
+      await refused(c.vialsB[0]!, c.lotB.code, 'pick', {}, 'VIAL_REJECTED');
     });
 
-    it('refuses a quarantined, an expired, a spent-budget and a recalled vial at pick', async () => {
-      const { lot, vials } = await inStock(4);
+    // A recalled vial at pick: custody-rules.spec.ts; through the API after a real recall: doses.int-spec.ts.
+    it('refuses a quarantined, an expired and a spent-budget vial at pick', async () => {
+      const { lot, vials } = await inStock(3);
       await rows(`UPDATE vial SET hold = 'quarantine', hold_reason = 'test' WHERE id = $1`, [vials[0]!.id]);
       await refused(vials[0]!, lot.code, 'pick', {}, 'VIAL_QUARANTINED');
       await rows(`UPDATE vial SET expiry = (now() - interval '2 days')::date WHERE id = $1`, [vials[1]!.id]);

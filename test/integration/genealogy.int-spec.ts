@@ -30,13 +30,14 @@ describe('genealogy: production records from donor to vial', () => {
     )[0];
 
   async function expectRefused(
-    call: Promise<{ status: number; body: unknown }>,
+    // A function, called after the snapshot: a request already in flight could write before it is taken.
+    call: () => Promise<{ status: number; body: unknown }>,
     status: number,
     code: string,
     field?: string,
   ): Promise<void> {
     const before = await snapshot();
-    const res = await call;
+    const res = await call();
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject(field ? { code, field } : { code });
     expect(await snapshot()).toEqual(before);
@@ -99,10 +100,11 @@ describe('genealogy: production records from donor to vial', () => {
     it('refuses a kind that may not feed the output kind', async () => {
       const donor = await f.root(LotKind.Donor);
       await expectRefused(
-        f.transform(
-          [{ lot: donor, quantity: '1' }],
-          [{ lot: { code: unique('H'), kind: LotKind.Harvest, quantity: '1', unit: 'L' } }],
-        ),
+        () =>
+          f.transform(
+            [{ lot: donor, quantity: '1' }],
+            [{ lot: { code: unique('H'), kind: LotKind.Harvest, quantity: '1', unit: 'L' } }],
+          ),
         422,
         'GENEALOGY_KIND_NOT_ALLOWED',
         'inputs',
@@ -112,10 +114,11 @@ describe('genealogy: production records from donor to vial', () => {
     it('refuses a lineage kind fed by raw materials only', async () => {
       const medium = await f.root(LotKind.RawMaterial, '10', QuantityUnit.Litre);
       await expectRefused(
-        f.transform(
-          [{ lot: medium, quantity: '1' }],
-          [{ lot: { code: unique('X'), kind: LotKind.ExpansionBatch, quantity: '1', unit: 'flasks' } }],
-        ),
+        () =>
+          f.transform(
+            [{ lot: medium, quantity: '1' }],
+            [{ lot: { code: unique('X'), kind: LotKind.ExpansionBatch, quantity: '1', unit: 'flasks' } }],
+          ),
         422,
         'GENEALOGY_KIND_NOT_ALLOWED',
       );
@@ -123,10 +126,11 @@ describe('genealogy: production records from donor to vial', () => {
 
     it('refuses to register a made kind as a root lot', async () => {
       await expectRefused(
-        api.request('POST', '/api/lots', {
-          token: f.token,
-          body: { siteId: f.siteId, code: unique('H'), kind: 'harvest', quantity: '1', unit: 'L' },
-        }),
+        () =>
+          api.request('POST', '/api/lots', {
+            token: f.token,
+            body: { siteId: f.siteId, code: unique('H'), kind: 'harvest', quantity: '1', unit: 'L' },
+          }),
         422,
         'GENEALOGY_KIND_NOT_ALLOWED',
         'kind',
@@ -142,10 +146,11 @@ describe('genealogy: production records from donor to vial', () => {
         QuantityUnit.Vials,
       );
       await expectRefused(
-        f.transform(
-          [{ lot: mcb, quantity: '6' }],
-          [{ lot: { code: unique('W'), kind: LotKind.WorkingCellBank, quantity: '1', unit: 'vials' } }],
-        ),
+        () =>
+          f.transform(
+            [{ lot: mcb, quantity: '6' }],
+            [{ lot: { code: unique('W'), kind: LotKind.WorkingCellBank, quantity: '1', unit: 'vials' } }],
+          ),
         422,
         'GENEALOGY_INSUFFICIENT_QUANTITY',
         'inputs.0.quantity',
@@ -155,29 +160,35 @@ describe('genealogy: production records from donor to vial', () => {
     it('refuses an unknown input and a unit other than the lot’s', async () => {
       const donor = await f.root(LotKind.Donor);
       await expectRefused(
-        api.request('POST', '/api/transformations', {
-          token: f.token,
-          body: {
-            siteId: f.siteId,
-            occurredAt: new Date().toISOString(),
-            inputs: [{ lotId: '00000000-0000-4000-8000-000000000000', quantity: '1', unit: 'each' }],
-            outputs: [{ lot: { code: unique('M'), kind: 'master_cell_bank', quantity: '1', unit: 'vials' } }],
-          },
-        }),
+        () =>
+          api.request('POST', '/api/transformations', {
+            token: f.token,
+            body: {
+              siteId: f.siteId,
+              occurredAt: new Date().toISOString(),
+              inputs: [{ lotId: '00000000-0000-4000-8000-000000000000', quantity: '1', unit: 'each' }],
+              outputs: [
+                { lot: { code: unique('M'), kind: 'master_cell_bank', quantity: '1', unit: 'vials' } },
+              ],
+            },
+          }),
         422,
         'GENEALOGY_UNKNOWN_INPUT',
         'inputs.0.lotId',
       );
       await expectRefused(
-        api.request('POST', '/api/transformations', {
-          token: f.token,
-          body: {
-            siteId: f.siteId,
-            occurredAt: new Date().toISOString(),
-            inputs: [{ lotId: donor.id, quantity: '1', unit: 'mL' }],
-            outputs: [{ lot: { code: unique('M'), kind: 'master_cell_bank', quantity: '1', unit: 'vials' } }],
-          },
-        }),
+        () =>
+          api.request('POST', '/api/transformations', {
+            token: f.token,
+            body: {
+              siteId: f.siteId,
+              occurredAt: new Date().toISOString(),
+              inputs: [{ lotId: donor.id, quantity: '1', unit: 'mL' }],
+              outputs: [
+                { lot: { code: unique('M'), kind: 'master_cell_bank', quantity: '1', unit: 'vials' } },
+              ],
+            },
+          }),
         422,
         'GENEALOGY_UNIT_MISMATCH',
         'inputs.0.unit',
@@ -206,12 +217,12 @@ describe('genealogy: production records from donor to vial', () => {
       const e2 = await f.make([{ lot: e1, quantity: '1' }], LotKind.ExpansionBatch, '4', QuantityUnit.Flasks);
       // e2 descends from e1: feeding e2 into e1 would close a loop.
       await expectRefused(
-        f.transform([{ lot: e2, quantity: '1' }], [{ existingLotId: e1.id, quantity: '1' }]),
+        () => f.transform([{ lot: e2, quantity: '1' }], [{ existingLotId: e1.id, quantity: '1' }]),
         422,
         'GENEALOGY_CYCLE',
       );
       await expectRefused(
-        f.transform([{ lot: e1, quantity: '1' }], [{ existingLotId: e1.id, quantity: '1' }]),
+        () => f.transform([{ lot: e1, quantity: '1' }], [{ existingLotId: e1.id, quantity: '1' }]),
         422,
         'GENEALOGY_CYCLE',
       );
@@ -242,13 +253,24 @@ describe('genealogy: production records from donor to vial', () => {
           [{ lot: pool, quantity: '0.5' }],
           [{ lot: { code: unique('F'), kind: 'finished_lot', quantity: '2', unit: 'vials', ...lot } }],
         );
-      await expectRefused(fill({ expiry: '2028-01-31' }), 422, 'PRODUCT_REQUIRED', 'outputs.0.lot.productId');
-      await expectRefused(fill({ productId: c.product.id }), 422, 'PRODUCT_REQUIRED', 'outputs.0.lot.expiry');
       await expectRefused(
-        api.request('POST', '/api/lots', {
-          token: f.token,
-          body: { siteId: f.siteId, code: c.donor.code, kind: 'donor', quantity: '1', unit: 'each' },
-        }),
+        () => fill({ expiry: '2028-01-31' }),
+        422,
+        'PRODUCT_REQUIRED',
+        'outputs.0.lot.productId',
+      );
+      await expectRefused(
+        () => fill({ productId: c.product.id }),
+        422,
+        'PRODUCT_REQUIRED',
+        'outputs.0.lot.expiry',
+      );
+      await expectRefused(
+        () =>
+          api.request('POST', '/api/lots', {
+            token: f.token,
+            body: { siteId: f.siteId, code: c.donor.code, kind: 'donor', quantity: '1', unit: 'each' },
+          }),
         409,
         'LOT_CODE_TAKEN',
         'code',
@@ -258,7 +280,7 @@ describe('genealogy: production records from donor to vial', () => {
     it('refuses to commission more vials than the lot holds', async () => {
       const c = await f.chain(2);
       await expectRefused(
-        api.request('POST', `/api/lots/${c.lotA.id}/vials`, { token: f.token, body: { count: 1 } }),
+        () => api.request('POST', `/api/lots/${c.lotA.id}/vials`, { token: f.token, body: { count: 1 } }),
         422,
         'COMMISSION_EXCEEDS_LOT',
         'count',
@@ -269,7 +291,7 @@ describe('genealogy: production records from donor to vial', () => {
       const c = await f.chain(1);
       expect((await f.release(c.lotA)).status).toBe(200);
       await expectRefused(
-        f.transform([{ lot: c.cryo, quantity: '0.1' }], [{ existingLotId: c.lotA.id, quantity: '1' }]),
+        () => f.transform([{ lot: c.cryo, quantity: '0.1' }], [{ existingLotId: c.lotA.id, quantity: '1' }]),
         409,
         'LOT_CLOSED',
       );
@@ -278,15 +300,16 @@ describe('genealogy: production records from donor to vial', () => {
     it('refuses an unknown field and a float-like quantity string, naming the field', async () => {
       const donor = await f.root(LotKind.Donor);
       await expectRefused(
-        api.request('POST', '/api/transformations', {
-          token: f.token,
-          body: {
-            siteId: f.siteId,
-            occurredAt: new Date().toISOString(),
-            inputs: [{ lotId: donor.id, quantity: '1e3', unit: 'each' }],
-            outputs: [],
-          },
-        }),
+        () =>
+          api.request('POST', '/api/transformations', {
+            token: f.token,
+            body: {
+              siteId: f.siteId,
+              occurredAt: new Date().toISOString(),
+              inputs: [{ lotId: donor.id, quantity: '1e3', unit: 'each' }],
+              outputs: [],
+            },
+          }),
         400,
         'VALIDATION_FAILED',
       );
@@ -356,25 +379,28 @@ describe('genealogy: production records from donor to vial', () => {
         old_values: { attributes: { passage: 4, cellCount: 1.2e9 } },
       });
       await expectRefused(
-        api.request('PATCH', `/api/lots/${c.expansion.id}`, { token: f.token, body: { attributes: {} } }),
+        () =>
+          api.request('PATCH', `/api/lots/${c.expansion.id}`, { token: f.token, body: { attributes: {} } }),
         400,
         'VALIDATION_FAILED',
       );
       await expectRefused(
-        api.request('PATCH', `/api/lots/${c.lotA.id}`, {
-          token: f.token,
-          body: { expiry: '2029-01-31', reason: 'r' },
-        }),
+        () =>
+          api.request('PATCH', `/api/lots/${c.lotA.id}`, {
+            token: f.token,
+            body: { expiry: '2029-01-31', reason: 'r' },
+          }),
         409,
         'LOT_CLOSED',
         'expiry',
       );
       expect((await f.release(c.lotA)).status).toBe(200);
       await expectRefused(
-        api.request('PATCH', `/api/lots/${c.lotA.id}`, {
-          token: f.token,
-          body: { attributes: { x: 1 }, reason: 'r' },
-        }),
+        () =>
+          api.request('PATCH', `/api/lots/${c.lotA.id}`, {
+            token: f.token,
+            body: { attributes: { x: 1 }, reason: 'r' },
+          }),
         409,
         'LOT_CLOSED',
       );

@@ -616,11 +616,15 @@ describe('POST /api/ingest/readings (bridge → API)', () => {
       if (!evaluated) await new Promise((r) => setTimeout(r, 100));
     }
     expect(evaluated).toBeInstanceOf(Date);
-    // Once evaluated, a sweep leaves it alone.
-    const stillPending = await db.query(
-      `SELECT 1 FROM ingest_outbox WHERE id = $1 AND evaluated_at IS NULL`,
+    // Once evaluated, a sweep leaves it alone: it queues nothing for it, and its evaluation stands.
+    const job = await queue.getJob(evaluationJobId(row!.id));
+    const jobState = await job?.getState();
+    await ingest.sweep(0);
+    const [after] = await db.query<{ evaluated_at: Date | null }[]>(
+      `SELECT evaluated_at FROM ingest_outbox WHERE id = $1`,
       [row!.id],
     );
-    expect(stillPending).toEqual([]);
+    expect(after!.evaluated_at).toEqual(evaluated);
+    expect(await (await queue.getJob(evaluationJobId(row!.id)))?.getState()).toBe(jobState);
   });
 });

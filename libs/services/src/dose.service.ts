@@ -13,13 +13,8 @@ import {
   type EpcisDose,
   type EpcisObjectEvent,
   notFound,
-  parseDigitalLink,
-  parseElementString,
-  parseHumanReadable,
   readableSiteIds,
-  resolveScanSubject,
   sgtinUri,
-  type VialScanSubject,
 } from '@lyotrace/domain';
 import {
   type ActorContext,
@@ -31,6 +26,7 @@ import {
   EpcisRepository,
   TransactionRunner,
 } from '@lyotrace/persistence';
+import { scanSubject } from './custody/scan-input.js';
 import { SignatureService } from './signature.service.js';
 
 export interface DoseCorrectionView {
@@ -158,7 +154,7 @@ export class DoseService {
     const clinic = clinicOf(ctx);
     const patientRef = assertPatientRef(input.patientRef);
     this.assertNotFuture(input.administeredAt, 'administeredAt');
-    const scan = this.parseVialScan(input.raw);
+    const scan = scanSubject(input.raw.trim(), this.clock, 'vial');
     const signer = await this.signatures.verifySigner(ctx, {
       password: input.signature.password,
       meaning: 'responsibility',
@@ -410,17 +406,6 @@ export class DoseService {
     if (at.getTime() > this.clock.now().getTime() + FUTURE_TOLERANCE_MS) {
       throw timeError(`${field} is in the future: a dose is recorded once given`, field);
     }
-  }
-
-  /** A vial scan must name one vial: (01) GTIN with (21) serial, whatever form the scanner sent. */
-  private parseVialScan(raw: string): VialScanSubject {
-    const text = raw.trim();
-    const parsed = /^https?:\/\//i.test(text)
-      ? parseDigitalLink(text, this.clock)
-      : text.startsWith('(')
-        ? parseHumanReadable(text, this.clock)
-        : parseElementString(text, this.clock);
-    return resolveScanSubject(parsed, 'vial');
   }
 
   /** EU GMP Annex 11 §12.4 / 21 CFR 11.10(e): a refused attempt leaves a trace, even though nothing changed. */

@@ -320,11 +320,8 @@ export class LoggerService {
       const logger = await this.loggers.lock(uow.manager, loggerId);
       if (!logger) throw notFound('logger');
       const facts = await this.placeFacts(ctx, place, uow);
-      const clash = (await this.loggers.assignmentsOf(loggerId)).find(
-        (a) =>
-          a.validFrom.getTime() < (input.to?.getTime() ?? Number.POSITIVE_INFINITY) &&
-          (a.validTo?.getTime() ?? Number.POSITIVE_INFINITY) > from.getTime(),
-      );
+      // In the transaction's own connection (a second pool connection here could starve the pool).
+      const clash = await this.loggers.overlapping(uow.manager, loggerId, from, input.to ?? null);
       if (clash) throw this.overlap(clash);
       const now = this.clock.now();
       const by = ctx.actor.kind === 'user' ? ctx.actor.userId : null;

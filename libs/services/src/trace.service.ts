@@ -6,8 +6,7 @@ import {
   DomainError,
   fromMicro,
   GS,
-  parseDigitalLink,
-  parseElementString,
+  parseScan,
   readableSiteIds,
   toMicro,
 } from '@lyotrace/domain';
@@ -173,11 +172,6 @@ const toTraceDose = (d: TraceDoseRow): TraceDose => ({
 
 const PATIENT_PREFIX = 'patient:';
 
-/** The human-readable form `(01)…(21)…` as printed under a barcode, turned into an element string. */
-function fromHumanReadable(ref: string): string {
-  return ref.replace(/\((\d{2,4})\)/g, `${GS}$1`).replace(new RegExp(`^${GS}`), '');
-}
-
 /**
  * Traces through the genealogy (ARCHITECTURE.md §4 flows 6–7): backward from a patient, dose, vial or lot to
  * the donor, forward from any node to every lot and vial made from it, with their holders and doses.
@@ -246,10 +240,10 @@ export class TraceService {
       }
       throw unknown();
     }
-    const gs1 = /^https?:\/\//i.test(raw)
-      ? parseDigitalLink(raw, this.clock)
-      : raw.startsWith(']') || raw.includes(GS) || /^\(\d{2,4}\)/.test(raw)
-        ? parseElementString(raw.startsWith('(') ? fromHumanReadable(raw) : raw, this.clock)
+    // A GS1 form (Digital Link, scanner data, printed `(01)…`) is a vial or a lot; anything else a lot code.
+    const gs1 =
+      /^https?:\/\//i.test(raw) || raw.startsWith(']') || raw.includes(GS) || /^\(\d{2,4}\)/.test(raw)
+        ? parseScan(raw, this.clock)
         : null;
     if (!gs1) {
       const lot = await this.genealogy.findLotByCode(raw);

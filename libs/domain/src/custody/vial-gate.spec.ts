@@ -31,8 +31,20 @@ describe('vialBlocks', () => {
   });
   it('blocks a vial that would expire in transit (EU GDP)', () => {
     expect(
-      vialBlocks(vial(), { ...at('2027-03-30T08:00:00Z'), arrivalAt: new Date('2027-04-01T08:00:00Z') }),
+      vialBlocks(vial(), {
+        ...at('2027-03-30T08:00:00Z'),
+        arrival: { at: new Date('2027-04-01T08:00:00Z'), timeZone: 'Europe/Rome' },
+      }),
     ).toEqual([VialBlock.ExpiresInTransit]);
+  });
+  it('judges the arrival in the zone of the destination, not of the sender', () => {
+    // Expiry 2027-03-31: ends 22:00Z in Rome, 04:00Z on April 1 in New York.
+    const arrival = (timeZone: string) => ({
+      ...at('2027-03-30T08:00:00Z'),
+      arrival: { at: new Date('2027-03-31T23:00:00Z'), timeZone },
+    });
+    expect(vialBlocks(vial(), arrival('Europe/Rome'))).toEqual([VialBlock.ExpiresInTransit]);
+    expect(vialBlocks(vial(), arrival('America/New_York'))).toEqual([]);
   });
   it.each([
     [{ lotStatus: LotStatus.PendingRelease }, [VialBlock.Unreleased]],

@@ -1,4 +1,5 @@
 import { LotStatus, VialHold, VialState } from '@lyotrace/contracts';
+import { zoneOffsetMs } from '../time-zone.js';
 
 /** Why a vial may not be picked, packed, dispatched, received into stock or dosed. Stable codes. */
 export enum VialBlock {
@@ -27,28 +28,6 @@ export interface GatedVial {
   stabilityBudgetS: number | null;
 }
 
-// Building an Intl.DateTimeFormat costs far more than using one (it loads the zone's ICU data): one per zone,
-// kept, since every gate check (each scan) asks. Zones are a short list (the sites'); the cap is a safeguard.
-const wallClocks = new Map<string, Intl.DateTimeFormat>();
-function wallClock(timeZone: string): Intl.DateTimeFormat {
-  let format = wallClocks.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    if (wallClocks.size >= 1_000) wallClocks.clear();
-    wallClocks.set(timeZone, format);
-  }
-  return format;
-}
-
 /**
  * The instant a vial expires: the end of its expiry day in the zone of the site that holds it (we read
  * "use by" as usable through that whole local day). Computed with the zone's offset at that moment.
@@ -57,13 +36,7 @@ export function expiryInstant(expiry: string, timeZone: string): Date {
   const [y, m, d] = expiry.split('-').map(Number) as [number, number, number];
   // Midnight at the start of the next local day, found by correcting a UTC guess with the zone's offset.
   const guess = Date.UTC(y, m - 1, d + 1, 0, 0, 0);
-  const format = wallClock(timeZone);
-  const offsetAt = (t: number): number => {
-    const parts: Record<string, number> = {};
-    for (const p of format.formatToParts(new Date(t)))
-      if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    return Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second) - t;
-  };
+  const offsetAt = (t: number): number => zoneOffsetMs(new Date(t), timeZone);
   const first = guess - offsetAt(guess);
   return new Date(guess - offsetAt(first));
 }
@@ -75,7 +48,7 @@ export function expiryInstant(expiry: string, timeZone: string): Date {
  */
 export function vialBlocks(
   vial: GatedVial,
-  when: { at: Date; timeZone: string; arrivalAt?: Date },
+  when: { at: Date; timeZone: string; arrival?: { at: Date; timeZone: string } },
 ): VialBlock[] {
   const blocks: VialBlock[] = [];
   if (vial.lotStatus === LotStatus.Rejected) blocks.push(VialBlock.Rejected);
@@ -92,6 +65,12 @@ export function vialBlocks(
   }
   const end = expiryInstant(vial.expiry, when.timeZone).getTime();
   if (when.at.getTime() >= end) blocks.push(VialBlock.Expired);
-  else if (when.arrivalAt && when.arrivalAt.getTime() >= end) blocks.push(VialBlock.ExpiresInTransit);
+  // At the planned arrival the vial is judged where it will then be: the end of its expiry day in that zone.
+  else if (
+    when.arrival &&
+    when.arrival.at.getTime() >= expiryInstant(vial.expiry, when.arrival.timeZone).getTime()
+  ) {
+    blocks.push(VialBlock.ExpiresInTransit);
+  }
   return blocks;
 }

@@ -1,21 +1,9 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { DomainError } from '../domain-error.js';
+import { zoneOffsetName } from '../time-zone.js';
 
 /** EPCIS 2.0 JSON schema, `eventTimeZoneOffset`: ±hh:mm from −13:59 to +14:00; no `Z`. */
 export const EVENT_TIME_ZONE_OFFSET = /^[+-]((0\d|1[0-3]):[0-5]\d|14:00)$/;
-
-// Building an Intl.DateTimeFormat costs far more than using one: one per zone, kept (every custody event asks).
-// Only zones Intl accepted are kept; the cap is a safeguard, the sites' zones are a short list.
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-function offsetFormat(timeZone: string): Intl.DateTimeFormat {
-  let format = offsetFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
-    if (offsetFormats.size >= 1_000) offsetFormats.clear();
-    offsetFormats.set(timeZone, format);
-  }
-  return format;
-}
 
 /**
  * The offset from UTC in force in an IANA time zone at an instant, as EPCIS wants it (`+01:00`, `-03:30`,
@@ -34,9 +22,7 @@ export function epcisTimeZoneOffset(instant: Date, timeZone: string): string {
   }
   let name: string | undefined;
   try {
-    name = offsetFormat(timeZone)
-      .formatToParts(instant)
-      .find((part) => part.type === 'timeZoneName')?.value;
+    name = zoneOffsetName(instant, timeZone);
   } catch {
     // Intl throws a RangeError for a zone it does not know.
     throw new DomainError(ProblemCode.ValidationFailed, `"${timeZone}" is not an IANA time zone`, {

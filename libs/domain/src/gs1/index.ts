@@ -33,4 +33,5 @@ export {
   type ScanExpectation,
   classifyScan,
   resolveScanSubject,
+  parseScan,
 } from './scan-subject.js';

@@ -1,7 +1,19 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { type DomainError } from '../domain-error.js';
+import { type Clock } from '../clock.js';
 import { aiLabel, type Gs1Identification } from './application-identifiers.js';
+import { parseElementString } from './element-string.js';
+import { parseHumanReadable } from './human-readable.js';
 import { gs1Refusal } from './gs1-refusal.js';
+
+/**
+ * Reads whatever form a GS1 identification arrives in: scanner data (an element string with or without its
+ * symbology identifier, or a Digital Link URI — both `parseElementString`) or the text printed under a barcode,
+ * `(01)…(21)…` (`parseHumanReadable`). The one entry point for scans, doses and trace references.
+ */
+export function parseScan(raw: string, clock: Clock): Gs1Identification {
+  return raw.startsWith('(') ? parseHumanReadable(raw, clock) : parseElementString(raw, clock);
+}
 
 /** A serialized vial: an SGTIN, (01) GTIN + (21) serial, with the lot and expiry its label also carries. */
 export interface VialScanSubject {

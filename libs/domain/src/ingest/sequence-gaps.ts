@@ -122,10 +122,3 @@ export function applyAcceptedSequences(
     openedGaps,
   };
 }
-
-/** The highest sequence below which every record has arrived, given the stream's open gaps. */
-export function highestContiguous(range: SequenceRange, openGaps: readonly { fromSeq: number }[]): number {
-  let lowest = Number.POSITIVE_INFINITY;
-  for (const g of openGaps) if (g.fromSeq < lowest) lowest = g.fromSeq;
-  return lowest === Number.POSITIVE_INFINITY ? range.maxSeq : lowest - 1;
-}

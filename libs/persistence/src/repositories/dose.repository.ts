@@ -136,17 +136,6 @@ export class DoseRepository {
     return found[0]!.id;
   }
 
-  async findPatient(
-    siteId: string,
-    ref: string,
-  ): Promise<{ id: string; site_id: string; ref: string } | null> {
-    const rows = await this.dataSource.query<{ id: string; site_id: string; ref: string }[]>(
-      `SELECT id, site_id, ref FROM patient WHERE site_id = $1 AND ref = $2`,
-      [siteId, ref],
-    );
-    return rows[0] ?? null;
-  }
-
   async insert(manager: EntityManager, dose: NewDose): Promise<void> {
     await manager.query(
       `INSERT INTO dose (id, vial_id, patient_id, site_id, administered_at, volume_ml, route, recorded_by,

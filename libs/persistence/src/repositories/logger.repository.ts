@@ -174,10 +174,29 @@ export class LoggerRepository {
     return manager.getRepository(LoggerAssignmentEntity).save(row);
   }
 
-  assignmentsOf(loggerId: string): Promise<LoggerAssignmentEntity[]> {
-    return this.dataSource
+  assignmentsOf(
+    loggerId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<LoggerAssignmentEntity[]> {
+    return manager
       .getRepository(LoggerAssignmentEntity)
       .find({ where: { loggerId }, order: { validFrom: 'ASC' } });
+  }
+
+  /** An assignment of this logger overlapping [from, to) (to null: open-ended), if any. */
+  async overlapping(
+    manager: EntityManager,
+    loggerId: string,
+    from: Date,
+    to: Date | null,
+  ): Promise<LoggerAssignmentEntity | null> {
+    return manager
+      .getRepository(LoggerAssignmentEntity)
+      .createQueryBuilder('a')
+      .where('a.logger_id = :loggerId', { loggerId })
+      .andWhere(`tstzrange(a.valid_from, a.valid_to, '[)') && tstzrange(:from, :to, '[)')`, { from, to })
+      .orderBy('a.valid_from')
+      .getOne();
   }
 
   /** Every logger assignment of a location or a shipper, oldest first (for custody: whose data is whose). */

@@ -229,7 +229,6 @@ export const TRACE_SQL = {
         WHERE v.lot_id IN (SELECT id FROM down) ORDER BY v.lot_id, v.serial`,
   vial: `SELECT ${VIAL_COLUMNS} FROM ${vialFrom()} WHERE v.id = $1`,
   /** $1: vial ids. */
-  vials: `SELECT ${VIAL_COLUMNS} FROM ${vialFrom()} WHERE v.id = ANY($1::uuid[]) ORDER BY v.id`,
   /** patient → dose → vial → lot → … → donor from one dose ($1), in one statement. */
   doseChain: doseChainSql('d.id = $1::uuid'),
   /** The same from every dose of one patient ($1). */
@@ -334,10 +333,6 @@ export class TraceRepository {
 
   patientVials(patientId: string): Promise<TraceVialRow[]> {
     return this.dataSource.query<TraceVialRow[]>(TRACE_SQL.patientVials, [patientId]);
-  }
-
-  vials(vialIds: readonly string[]): Promise<TraceVialRow[]> {
-    return this.dataSource.query<TraceVialRow[]>(TRACE_SQL.vials, [vialIds]);
   }
 
   async vial(vialId: string): Promise<TraceVialRow | null> {

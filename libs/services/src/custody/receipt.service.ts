@@ -37,7 +37,7 @@ import {
   type ShipmentView,
   type VialCustodyView,
 } from './custody-views.js';
-import { scanSubject } from './scan-input.js';
+import { scanSubject, unknownVial } from './scan-input.js';
 
 export interface ReceiptLineView {
   vial: VialCustodyView;
@@ -144,15 +144,26 @@ export class ReceiptService {
       for (const c of containers) {
         const rows = await this.loggers.readingsForContainer(c.id, shipment.dispatchedAt, until);
         const byLogger = new Map<string, typeof rows>();
-        for (const r of rows) byLogger.set(r.logger_id, [...(byLogger.get(r.logger_id) ?? []), r]);
+        for (const r of rows) {
+          const list = byLogger.get(r.logger_id);
+          if (list) list.push(r);
+          else byLogger.set(r.logger_id, [r]);
+        }
         for (const [loggerId, readings] of byLogger) {
-          const values = readings.map((r) => r.temperature_c).filter((t): t is number => t !== null);
+          // One pass, no spread: a journey can hold more readings than Math.min takes arguments.
+          let minC: number | null = null;
+          let maxC: number | null = null;
+          for (const { temperature_c: t } of readings) {
+            if (t === null) continue;
+            if (minC === null || t < minC) minC = t;
+            if (maxC === null || t > maxC) maxC = t;
+          }
           transit.push({
             containerId: c.id,
             loggerId,
             count: readings.length,
-            minC: values.length > 0 ? Math.min(...values) : null,
-            maxC: values.length > 0 ? Math.max(...values) : null,
+            minC,
+            maxC,
             readings: readings.slice(0, TRANSIT_READINGS_SHOWN).map((r) => ({
               time: r.time.toISOString(),
               temperatureC: r.temperature_c,
@@ -266,14 +277,7 @@ export class ReceiptService {
       throw notFound('shipment', { field: 'context.shipmentId' });
     }
     if (!vial) {
-      throw new DomainError(
-        ProblemCode.ScanUnknown,
-        `no vial is known as GTIN ${subject.gtin} serial ${subject.serial}`,
-        {
-          field: 'raw',
-          ai: '21',
-        },
-      );
+      throw unknownVial(subject.gtin, subject.serial);
     }
     if (shipment.state !== ShipmentState.Receiving) {
       return {

@@ -45,7 +45,7 @@ import {
 } from '@lyotrace/persistence';
 import { toCustodyVial, toVialCustodyView, type VialCustodyView } from './custody-views.js';
 import { ReceiptService } from './receipt.service.js';
-import { scanSubject } from './scan-input.js';
+import { scanSubject, unknownVial } from './scan-input.js';
 
 export interface ScanContext {
   /** The site where the scan happens; defaults to the user's own site. */
@@ -650,11 +650,4 @@ export class ScanService {
       }
     }
   }
-}
-
-export function unknownVial(gtin: string, serial: string): DomainError {
-  return new DomainError(ProblemCode.ScanUnknown, `no vial is known as GTIN ${gtin} serial ${serial}`, {
-    field: 'raw',
-    ai: '21',
-  });
 }

@@ -11,8 +11,8 @@ import {
 } from '@lyotrace/contracts';
 import {
   type Clock,
+  CustodyRefusal,
   DomainError,
-  expiryInstant,
   generateSscc,
   notFound,
   readableSiteIds,
@@ -30,6 +30,7 @@ import {
   TransactionRunner,
 } from '@lyotrace/persistence';
 import {
+  toCustodyVial,
   toIntervalView,
   toLocationView,
   toShipmentView,
@@ -302,27 +303,12 @@ export class ShippingService {
           }
           count += vials.length;
           for (const v of vials) {
-            const reasons: string[] = vialBlocks(
-              {
-                lotStatus: v.lot_status,
-                state: v.state,
-                recalled: v.recall_id !== null,
-                expiry: v.expiry,
-                hold: v.hold,
-                exposureOutOfRangeS: v.exposure_out_of_range_s,
-                stabilityBudgetS: v.stability_budget_s,
-              },
-              { at: now, timeZone: from.timezone, arrivalAt: shipment.plannedArrivalAt },
-            );
-            // The arrival is judged in the clinic's zone: the vial must still be in date there on arrival.
-            if (
-              !reasons.includes('VIAL_EXPIRES_IN_TRANSIT') &&
-              !reasons.includes('VIAL_EXPIRED') &&
-              shipment.plannedArrivalAt.getTime() >= expiryInstant(v.expiry, to.timezone).getTime()
-            ) {
-              reasons.push('VIAL_EXPIRES_IN_TRANSIT');
-            }
-            if (v.state !== VialState.InStock) reasons.push('VIAL_ALREADY_SHIPPED');
+            const reasons: string[] = vialBlocks(toCustodyVial(v), {
+              at: now,
+              timeZone: from.timezone,
+              arrival: { at: shipment.plannedArrivalAt, timeZone: to.timezone },
+            });
+            if (v.state !== VialState.InStock) reasons.push(CustodyRefusal.AlreadyShipped);
             if (reasons.length > 0) {
               blocked.push({ vialId: v.id, gtin: v.gtin, serial: v.serial, sscc: container.sscc, reasons });
             }
