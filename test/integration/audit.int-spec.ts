@@ -265,6 +265,9 @@ describe('audit trail (21 CFR Part 11 §11.10(e), EU GMP Annex 11 §9)', () => {
     const bad = await api.request('GET', '/api/audit?from=yesterday', { token: qaToken });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'from' }] });
+    const noSuchDay = await api.request('GET', '/api/audit?to=2026-02-31T00:00:00Z', { token: qaToken });
+    expect(noSuchDay.status).toBe(400);
+    expect(noSuchDay.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'to' }] });
   });
 
   it('is closed to roles other than QA and admin', async () => {

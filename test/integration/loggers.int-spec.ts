@@ -104,6 +104,44 @@ describe('loggers: registration, readings by time range, assignments over time',
     expect(audit!.actor_id).toBe(adminId);
   });
 
+  it('refuses a calibration date that does not exist (2026-02-31) by name, as ingest would, and stores nothing', async () => {
+    const serial = unique('LT');
+    const before = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_event WHERE action = 'logger.register'`,
+    );
+    for (const calibrationDue of ['2026-02-31', '2026-02-29', '2026-04-31']) {
+      const res = await api.request<Problem & { errors?: { field: string; messages: string[] }[] }>(
+        'POST',
+        '/api/loggers',
+        {
+          token: admin,
+          body: { protocol: LoggerProtocol.Native, serial, model: 'LT-1', calibrationDue, siteId },
+        },
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(res.body.errors).toEqual([
+        {
+          field: 'calibrationDue',
+          messages: ['calibrationDue must be a calendar date YYYY-MM-DD that exists, e.g. 2027-02-28'],
+        },
+      ]);
+    }
+    expect(await db.query(`SELECT id FROM logger WHERE serial = $1`, [serial])).toEqual([]);
+    expect(
+      await db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM audit_event WHERE action = 'logger.register'`,
+      ),
+    ).toEqual(before);
+    // The day that does exist is taken: the refusal is the calendar, not the field.
+    const leap = await api.request<Logger>('POST', '/api/loggers', {
+      token: admin,
+      body: { protocol: LoggerProtocol.Native, serial, model: 'LT-1', calibrationDue: '2028-02-29', siteId },
+    });
+    expect(leap.status).toBe(201);
+  });
+
   it('an admin approves a logger the system registered by itself from a bridge upload', async () => {
     const up = await api.request<{ loggerId: string }>('POST', '/api/ingest/readings', {
       token: bridge.token,
@@ -175,6 +213,14 @@ describe('loggers: registration, readings by time range, assignments over time',
       { token: qa },
     );
     expect(noZone.status).toBe(400);
+    // new Date() would have read 31 February as 3 March and answered readings for it.
+    const noSuchDay = await api.request<Problem>(
+      'GET',
+      `/api/loggers/${up.body.loggerId}/readings?from=2026-02-31T00:00:00Z&to=2026-03-05T00:00:00Z`,
+      { token: qa },
+    );
+    expect(noSuchDay.status).toBe(400);
+    expect(noSuchDay.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'from' }] });
   });
 
   it('puts a logger in one place at a time: overlaps refused (by the service and by the database), audited', async () => {

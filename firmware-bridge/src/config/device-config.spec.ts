@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoggerProtocol } from '@lyotrace/contracts';
+import { INGEST_BATCH_VERSION, LoggerProtocol } from '@lyotrace/contracts';
 import { ConfigError } from '@lyotrace/config';
+import { validateIngestBatch } from '@lyotrace/domain';
 import { loadDeviceList, parseDeviceList } from './device-config.js';
 
 function refusal(text: string): ConfigError {
@@ -72,12 +73,61 @@ describe('device list (BRIDGE_DEVICES)', () => {
     ],
     [
       '[{"name":"a","protocol":"elitech-rc","path":"/p","calibrationDue":"2026-13-01"}]',
-      'BRIDGE_DEVICES[0].calibrationDue: must be a date',
+      'BRIDGE_DEVICES[0].calibrationDue: must be a calendar date YYYY-MM-DD',
+    ],
+    // Ingest refuses a day the month does not have: taken here, every batch of the device would be refused.
+    [
+      '[{"name":"a","protocol":"elitech-rc","path":"/p","calibrationDue":"2026-02-31"}]',
+      'BRIDGE_DEVICES[0].calibrationDue: must be a calendar date YYYY-MM-DD that exists',
+    ],
+    [
+      '[{"name":"a","protocol":"modbus-rtu","path":"/p","probes":[{"slave":1,"id":"p","calibrationDue":"2026-02-29"}]}]',
+      'BRIDGE_DEVICES[0].probes[0].calibrationDue: must be a calendar date YYYY-MM-DD that exists',
     ],
   ])('refuses %s naming the field', (text, message) => {
     const error = refusal(text);
     expect(error.variables).toEqual(['BRIDGE_DEVICES']);
     expect(error.message).toContain(message);
+  });
+
+  it('takes a calibration date ingest takes, 29 February of a leap year included', () => {
+    const [elitech, modbus] = parseDeviceList(
+      JSON.stringify([
+        { name: 'a', protocol: 'elitech-rc', path: '/p', calibrationDue: '2028-02-29' },
+        {
+          name: 'b',
+          protocol: 'modbus-rtu',
+          path: '/q',
+          probes: [{ slave: 1, id: 'p', calibrationDue: '2027-04-30' }],
+        },
+      ]),
+    );
+    expect(elitech!.calibrationDue).toBe('2028-02-29');
+    expect(modbus!.probes[0]!.calibrationDue).toBe('2027-04-30');
+    expect(
+      validateIngestBatch({
+        version: INGEST_BATCH_VERSION,
+        batchId: '0190c8b5-7c1e-7000-8000-000000000001',
+        device: {
+          protocol: LoggerProtocol.Elitech,
+          serial: 'EL-1',
+          model: 'RC-5',
+          calibrationDue: elitech!.calibrationDue,
+        },
+        mission: '2026-01-05T08:00:00Z',
+        live: false,
+        records: [
+          {
+            seq: 1,
+            deviceTime: '2026-01-05T08:00:00Z',
+            time: '2026-01-05T08:00:00Z',
+            skewMs: 0,
+            temperatureC: 5,
+            flags: [],
+          },
+        ],
+      }).batch.device.calibrationDue,
+    ).toBe('2028-02-29');
   });
 
   it('reads BRIDGE_DEVICES_FILE first, and names it when it cannot', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LoggerProtocol } from '@lyotrace/contracts';
 import { ConfigError } from '@lyotrace/config';
+import { isCalendarDate } from '@lyotrace/domain';
 
 /**
  * The devices a bridge serves: BRIDGE_DEVICES (inline JSON) or BRIDGE_DEVICES_FILE (a JSON file), an array
@@ -51,7 +52,6 @@ export interface PortConfig {
 }
 
 const PROTOCOLS = new Set<string>(Object.values(LoggerProtocol));
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
@@ -96,6 +96,16 @@ class Checker {
     return value;
   }
 
+  /**
+   * The same calendar-date rule ingest applies to device.calibrationDue: a date it would refuse (2026-02-31)
+   * must stop the bridge at boot, not send every batch of the device to the dead-letter queue.
+   */
+  date(value: unknown, field: string): string {
+    if (!isCalendarDate(value))
+      this.fail(field, 'must be a calendar date YYYY-MM-DD that exists, e.g. 2027-02-28');
+    return value as string;
+  }
+
   number(value: unknown, field: string): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(field, 'must be a number');
     return value;
@@ -129,13 +139,7 @@ function probe(c: Checker, value: unknown, at: string): ModbusProbeConfig {
   };
   if (p.humidity !== undefined && typeof p.humidity !== 'boolean')
     c.fail(`${at}.humidity`, 'must be true or false');
-  if (p.calibrationDue !== undefined)
-    out.calibrationDue = c.string(
-      p.calibrationDue,
-      `${at}.calibrationDue`,
-      DATE,
-      'must be a date YYYY-MM-DD',
-    );
+  if (p.calibrationDue !== undefined) out.calibrationDue = c.date(p.calibrationDue, `${at}.calibrationDue`);
   if (out.ratedMinC >= out.ratedMaxC) c.fail(`${at}.ratedMinC`, 'must be below ratedMaxC');
   return out;
 }
@@ -178,12 +182,7 @@ function port(c: Checker, value: unknown, at: string): PortConfig {
   if (p.calibrationDue !== undefined) {
     if (proto !== LoggerProtocol.Elitech)
       c.fail(`${at}.calibrationDue`, 'only for elitech-rc (native loggers report theirs; Modbus: per probe)');
-    out.calibrationDue = c.string(
-      p.calibrationDue,
-      `${at}.calibrationDue`,
-      DATE,
-      'must be a date YYYY-MM-DD',
-    );
+    out.calibrationDue = c.date(p.calibrationDue, `${at}.calibrationDue`);
   }
   if (proto === LoggerProtocol.ModbusRtu) {
     if (!Array.isArray(p.probes) || p.probes.length === 0)

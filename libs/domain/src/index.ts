@@ -1,5 +1,6 @@
 export * from './domain-error.js';
 export * from './clock.js';
+export * from './calendar.js';
 export * from './canonical-json.js';
 export * from './audit-chain.js';
 export * from './password-policy.js';

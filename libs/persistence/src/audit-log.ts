@@ -64,6 +64,16 @@ function appendSql(ctes: string[], v: string[]): string {
 }
 
 /**
+ * Many events at once, already chained in order (see AuditLog.appendMany): one array per column, so that one
+ * statement text serves any number of events and stays prepared.
+ */
+const APPEND_MANY_SQL = `INSERT INTO audit_event (${INSERT_COLUMNS})
+  SELECT * FROM unnest(${COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
+  RETURNING id, lane_seq`;
+/** Events per statement: bounds a statement's size when a recall marks tens of thousands of vials. */
+const APPEND_MANY_CHUNK = 2_000;
+
+/**
  * A transaction's first event, on a lane whose head this process knows from its own last commit there: the lane's
  * lock, the check that the head is still that one, and the INSERT in one statement (after any writes riding
  * along). The check is the real guard, never the memory: the row at seq − 1 must carry prev_hash and no row may
@@ -115,10 +125,21 @@ export class AuditLog {
   private readonly held = new Map<number, number>();
   private readonly holding = new WeakMap<EntityManager, number>();
 
+  /**
+   * `share`: this process is number `index` of `of` processes writing the trail (API_PROCESSES). It then tries
+   * the lanes `lane % of === index` first: its heads stay its own and its one-round-trip path keeps working,
+   * instead of each process finding its hint outdated by the others. Any lane may still be taken when those
+   * are busy, and the chain is the same either way.
+   */
   constructor(
     private readonly lanes: number,
     private readonly clock: Clock,
+    private readonly share: { index: number; of: number } = { index: 0, of: 1 },
   ) {}
+
+  private preferred(lane: number): boolean {
+    return lane % this.share.of === this.share.index;
+  }
 
   /**
    * Appends `entry` to the chain. `alongside`: writes of the change being audited, run in the same round trip
@@ -161,6 +182,48 @@ export class AuditLog {
     );
     this.heads.set(manager, event.head);
     return rows[0]!.id;
+  }
+
+  /**
+   * Appends `entries` in order, exactly as calling `append` for each in turn would: same lane, each event chained
+   * to the one before it, one event per entry (21 CFR 11.10(e): one audit record per changed record, however
+   * many change together). Only the round trips differ: after the transaction's first event (which takes its
+   * lane through `append`), the rest go APPEND_MANY_CHUNK to a statement. Returns the events' ids in order.
+   */
+  async appendMany(
+    manager: EntityManager,
+    ctx: ActorContext,
+    entries: readonly AuditEntry[],
+  ): Promise<string[]> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('AuditLog.appendMany must run inside a transaction');
+    }
+    const ids: string[] = [];
+    let next = 0;
+    let head = this.heads.get(manager);
+    if (!head && entries.length > 0) {
+      ids.push(await this.append(manager, ctx, entries[0]!));
+      next = 1;
+      head = this.heads.get(manager)!;
+    }
+    while (head && next < entries.length) {
+      const chunk = entries.slice(next, next + APPEND_MANY_CHUNK);
+      const columns: unknown[][] = COLUMN_TYPES.map(() => []);
+      let last = head;
+      for (const entry of chunk) {
+        const event = this.chained(last, ctx, entry, this.clock.now());
+        event.values.forEach((value, i) => columns[i]!.push(value));
+        last = event.head;
+      }
+      const rows = await queryPrepared<{ id: string; lane_seq: string }>(manager, APPEND_MANY_SQL, columns);
+      // RETURNING does not promise the input's order: the lane position does.
+      const bySeq = new Map(rows.map((r) => [r.lane_seq, r.id]));
+      for (let k = 1; k <= chunk.length; k += 1) ids.push(bySeq.get((head.seq + BigInt(k)).toString())!);
+      this.heads.set(manager, last);
+      head = last;
+      next += chunk.length;
+    }
+    return ids;
   }
 
   /**
@@ -264,11 +327,14 @@ export class AuditLog {
   /** A random lane with a known head that no open transaction of this process holds; null if none. */
   private knownFreeLane(): number | null {
     const start = Math.floor(Math.random() * this.lanes);
+    let other: number | null = null;
     for (let i = 0; i < this.lanes; i += 1) {
       const lane = (start + i) % this.lanes;
-      if (this.committed.has(lane) && !this.held.has(lane)) return lane;
+      if (!this.committed.has(lane) || this.held.has(lane)) continue;
+      if (this.preferred(lane)) return lane;
+      other ??= lane;
     }
-    return null;
+    return other;
   }
 
   // Marked before the lock is even tried, so that no other transaction of this process picks the lane meanwhile;
@@ -289,8 +355,11 @@ export class AuditLog {
 
   private async claimLane(manager: EntityManager): Promise<LaneHead> {
     let start = Math.floor(Math.random() * this.lanes);
-    // Start from a lane no transaction of this process holds: the try below then rarely misses.
-    for (let i = 0; i < this.lanes && this.held.has(start); i += 1) start = (start + 1) % this.lanes;
+    // Start from a lane of this process's share that none of its transactions holds: the try below then rarely
+    // misses, and rarely lands on another process's lanes.
+    for (let i = 0; i < this.lanes && (this.held.has(start) || !this.preferred(start)); i += 1) {
+      start = (start + 1) % this.lanes;
+    }
     const free = await manager.query<{ lane: number }[]>(
       `SELECT ((s + $2) % $3)::int AS lane FROM generate_series(0, $3 - 1) AS s
         WHERE pg_try_advisory_xact_lock($1, ((s + $2) % $3)::int) LIMIT 1`,

@@ -8,6 +8,7 @@ import {
   AuditRepository,
   AuditVerificationRepository,
   BridgeCredentialRepository,
+  CustodyBatchRepository,
   CustodyRepository,
   DoseRepository,
   EpcisRepository,
@@ -29,6 +30,8 @@ export interface PersistenceOptions {
   databaseUrl: string;
   poolSize: number;
   auditLanes: number;
+  /** This process's share of the audit lanes when several processes run the same app (see AuditLog). */
+  auditLaneShare?: { index: number; of: number };
   applicationName: string;
 }
 
@@ -44,6 +47,7 @@ const REPOSITORIES = [
   EpcisRepository,
   RecallRepository,
   CustodyRepository,
+  CustodyBatchRepository,
   LoggerRepository,
   ReadingRepository,
   DoseRepository,
@@ -75,7 +79,7 @@ export class PersistenceModule {
         { provide: CLOCK, useValue: systemClock },
         {
           provide: AuditLog,
-          useFactory: (clock: Clock) => new AuditLog(options.auditLanes, clock),
+          useFactory: (clock: Clock) => new AuditLog(options.auditLanes, clock, options.auditLaneShare),
           inject: [CLOCK],
         },
         {

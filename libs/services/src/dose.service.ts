@@ -26,7 +26,7 @@ import {
   EpcisRepository,
   TransactionRunner,
 } from '@lyotrace/persistence';
-import { scanSubject } from './custody/scan-input.js';
+import { scanSubject, unknownVial } from './custody/scan-input.js';
 import { SignatureService } from './signature.service.js';
 
 export interface DoseCorrectionView {
@@ -167,9 +167,10 @@ export class DoseService {
       doseId = await this.tx.run(ctx, async (uow) => {
         const m = uow.manager;
         const vial = await this.custody.lockVial(m, { gtin: scan.gtin, serial: scan.serial });
-        // Clinic isolation: another clinic's vial is "not found", never "refused" (that would confirm it).
+        // Clinic isolation: another clinic's vial is "not found", never "refused" (that would confirm it). The
+        // answer is the one the bedside pre-check scan gives for the same scan: a valid scan of nothing known.
         if (!vial || (vial.holder_site_kind === 'clinic' && vial.holder_site_id !== clinic.siteId)) {
-          throw notFound('vial', { field: 'raw' });
+          throw unknownVial(scan.gtin, scan.serial);
         }
         const reasons = doseBlocks(
           {

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ProblemCode } from '@lyotrace/contracts';
 import {
   type Clock,
-  DomainError,
   EPCIS_CONTEXT_URL,
   EPCIS_SCHEMA_VERSION,
   LYO_PREFIX,
   LYOTRACE_NS,
 } from '@lyotrace/domain';
 import { CLOCK, EpcisRepository, type EpcisQuery } from '@lyotrace/persistence';
+import { decodeKeysetPosition, encodeKeysetPosition } from './keyset-position.js';
 
 export interface EpcisQueryDocument {
   '@context': unknown[];
@@ -20,20 +19,10 @@ export interface EpcisQueryDocument {
   };
 }
 
-/** nextPageToken: the keyset position (event time, id), opaque to the client. */
-const encodeToken = (eventTime: Date, id: string): string =>
-  Buffer.from(JSON.stringify([eventTime.toISOString(), id])).toString('base64url');
-function decodeToken(token: string): { eventTime: Date; id: string } {
-  try {
-    const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [string, string];
-    const eventTime = new Date(time);
-    if (Number.isNaN(eventTime.getTime()) || !/^\d+$/.test(id)) throw new Error('bad token');
-    return { eventTime, id };
-  } catch {
-    throw new DomainError(ProblemCode.ValidationFailed, 'nextPageToken is not one this server issued', {
-      field: 'nextPageToken',
-    });
-  }
+/** nextPageToken: the keyset position (event time, id) of the last event of a page. */
+function eventPosition(token: string): { eventTime: Date; id: string } {
+  const { time, keys } = decodeKeysetPosition(token, 1, 'nextPageToken');
+  return { eventTime: time, id: keys[0]! };
 }
 
 /** EPCIS 2.0 query interface (SimpleEventQuery subset, REST binding `GET /events`). */
@@ -51,7 +40,7 @@ export class EpcisQueryService {
     const rows = await this.events.find({
       ...rest,
       perPage: q.perPage + 1,
-      after: nextPageToken ? decodeToken(nextPageToken) : undefined,
+      after: nextPageToken ? eventPosition(nextPageToken) : undefined,
     });
     const page = rows.slice(0, q.perPage);
     const last = page[page.length - 1];
@@ -68,7 +57,7 @@ export class EpcisQueryService {
           },
         },
       },
-      nextPageToken: rows.length > q.perPage && last ? encodeToken(last.eventTime, last.id) : null,
+      nextPageToken: rows.length > q.perPage && last ? encodeKeysetPosition(last.eventTime, last.id) : null,
     };
   }
 }

@@ -21,6 +21,7 @@ import {
   TransactionRunner,
   type UnitOfWork,
 } from '@lyotrace/persistence';
+import { decodeKeysetPosition, encodeKeysetPosition } from './keyset-position.js';
 
 export interface LoggerStreamView {
   mission: string;
@@ -136,19 +137,9 @@ export const toAssignmentView = (a: LoggerAssignmentEntity): AssignmentView => (
 });
 
 /** Paging position in a logger's readings: time, stream and sequence of the last reading of a page. */
-function encodeAfter(time: Date, streamId: string, seq: string): string {
-  return Buffer.from(`${time.toISOString()}|${streamId}|${seq}`, 'utf8').toString('base64url');
-}
-
-function decodeAfter(after: string): { time: Date; streamId: string; seq: string } {
-  const [time, streamId, seq] = Buffer.from(after, 'base64url').toString('utf8').split('|');
-  const at = new Date(time ?? '');
-  if (Number.isNaN(at.getTime()) || !/^\d{1,19}$/.test(streamId ?? '') || !/^\d{1,19}$/.test(seq ?? '')) {
-    throw new DomainError(ProblemCode.ValidationFailed, 'after is not a paging position from this API', {
-      field: 'after',
-    });
-  }
-  return { time: at, streamId: streamId!, seq: seq! };
+function readingPosition(after: string): { time: Date; streamId: string; seq: string } {
+  const { time, keys } = decodeKeysetPosition(after, 2, 'after');
+  return { time, streamId: keys[0]!, seq: keys[1]! };
 }
 
 const pgCode = (error: unknown): string | undefined =>
@@ -268,7 +259,7 @@ export class LoggerService {
       from,
       to,
       limit + 1,
-      after ? decodeAfter(after) : undefined,
+      after ? readingPosition(after) : undefined,
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -284,7 +275,8 @@ export class LoggerService {
         humidityPct: r.humidity_pct,
         flags: r.flags,
       })),
-      nextAfter: rows.length > limit && last ? encodeAfter(last.time, last.stream_id, last.seq) : null,
+      nextAfter:
+        rows.length > limit && last ? encodeKeysetPosition(last.time, last.stream_id, last.seq) : null,
     };
   }
 

@@ -3,6 +3,7 @@ import { type Actor, JobName, ProblemCode } from '@lyotrace/contracts';
 import { type Clock, DomainError, notFound, readableSiteIds, vialsRecalledEvent } from '@lyotrace/domain';
 import {
   type ActorContext,
+  AuditLog,
   CLOCK,
   EpcisRepository,
   GenealogyRepository,
@@ -47,6 +48,7 @@ export class RecallDependencies {
     readonly sites: SiteRepository,
     readonly epcis: EpcisRepository,
     readonly queue: JobQueue,
+    readonly auditLog: AuditLog,
   ) {}
 }
 
@@ -145,15 +147,18 @@ export class RecallService {
           now,
         );
       }
-      for (const v of marked) {
-        await uow.audit({
+      // 21 CFR 11.10(e): one audit event per vial marked, however many the recall reaches.
+      await this.deps.auditLog.appendMany(
+        uow.manager,
+        uow.ctx,
+        marked.map((v) => ({
           action: 'vial.recall',
           entityType: 'vial',
           entityId: v.id,
           oldValues: { recallId: null },
           newValues: { recallId: recall.id, holderSiteId: v.holder_site_id, state: v.state },
-        });
-      }
+        })),
+      );
       if (!recall.propagatedAt) {
         recall.propagatedAt = now;
         await this.recalls.save(uow.manager, recall);

@@ -26,7 +26,7 @@ import { RedisProbe } from './redis-probe.js';
 import { SignatureService } from './signature.service.js';
 import { SiteService } from './site.service.js';
 import { UserService } from './user.service.js';
-import { ReceiptService } from './custody/receipt.service.js';
+import { ReceiptDependencies, ReceiptService } from './custody/receipt.service.js';
 import { ScanService } from './custody/scan.service.js';
 import { ShippingService } from './custody/shipping.service.js';
 
@@ -49,6 +49,7 @@ const CORE: Provider[] = [
   DoseService,
   LoggerService,
   ShippingService,
+  ReceiptDependencies,
   ReceiptService,
   ScanService,
 ];

@@ -33,14 +33,15 @@ export class AuditQueryRequest {
   @MaxLength(100)
   action?: string;
 
+  // strict: a day the month does not have (2026-02-31) is refused, not rolled over into March by `new Date`.
   @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
   @IsOptional()
-  @IsDateString()
+  @IsDateString({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
   @IsOptional()
-  @IsDateString()
+  @IsDateString({ strict: true })
   to?: string;
 
   @ApiPropertyOptional({ description: 'paging: nextBeforeId of the previous page' })

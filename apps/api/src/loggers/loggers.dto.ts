@@ -15,13 +15,9 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { IsCalendarDate, toInstant } from '../validation/calendar.validators.js';
 
 const PRINTABLE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
-const CALENDAR_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-/** An ISO 8601 instant with its zone; anything else (a bare date, a local time) is refused. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const toDate = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && INSTANT.test(value) ? new Date(value) : value;
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
@@ -50,7 +46,7 @@ export class RegisterLoggerRequest {
 
   @ApiPropertyOptional({ example: '2027-03-31', description: 'EU GDP 9.2: calibrated at least yearly' })
   @IsOptional()
-  @Matches(CALENDAR_DATE, { message: 'calibrationDue must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
   calibrationDue?: string;
 
   @ApiProperty({ description: 'the owner site' })
@@ -94,12 +90,12 @@ export class ListLoggersQuery {
 
 export class ReadingsQuery {
   @ApiProperty({ example: '2026-01-01T00:00:00Z', description: 'inclusive' })
-  @Transform(toDate)
+  @Transform(toInstant)
   @IsDate({ message: 'from must be an ISO 8601 instant with a zone' })
   from!: Date;
 
   @ApiProperty({ example: '2026-02-01T00:00:00Z', description: 'exclusive' })
-  @Transform(toDate)
+  @Transform(toInstant)
   @IsDate({ message: 'to must be an ISO 8601 instant with a zone' })
   to!: Date;
 
@@ -139,13 +135,13 @@ export class AssignLoggerRequest {
 
   @ApiPropertyOptional({ description: 'when the logger was put there; default now' })
   @IsOptional()
-  @Transform(toDate)
+  @Transform(toInstant)
   @IsDate({ message: 'from must be an ISO 8601 instant with a zone' })
   from?: Date;
 
   @ApiPropertyOptional({ description: 'when it was taken out, if already known' })
   @IsOptional()
-  @Transform(toDate)
+  @Transform(toInstant)
   @IsDate({ message: 'to must be an ISO 8601 instant with a zone' })
   to?: Date;
 
@@ -159,7 +155,7 @@ export class AssignLoggerRequest {
 export class EndAssignmentRequest {
   @ApiPropertyOptional({ description: 'when the logger was taken out; default now' })
   @IsOptional()
-  @Transform(toDate)
+  @Transform(toInstant)
   @IsDate({ message: 'at must be an ISO 8601 instant with a zone' })
   at?: Date;
 

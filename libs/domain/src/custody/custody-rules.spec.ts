@@ -1,5 +1,12 @@
-import { LotStatus, ScanAction, VialHold, VialState } from '@lyotrace/contracts';
-import { CustodyRefusal, custodyRefusals, type CustodyVial, type WarehouseAction } from './custody-rules.js';
+import { LotStatus, ScanAction, ShipmentState, VialHold, VialState } from '@lyotrace/contracts';
+import {
+  CustodyRefusal,
+  custodyRefusals,
+  type CustodyVial,
+  shipmentVisible,
+  shipperVisible,
+  type WarehouseAction,
+} from './custody-rules.js';
 import { VialBlock } from './vial-gate.js';
 
 const DEPOT = 'depot';
@@ -128,5 +135,42 @@ describe('custodyRefusals', () => {
     expect(refusals(ScanAction.Unpack, { containerId: 'other' }, step({ containerId: 'c' }))).toEqual([
       CustodyRefusal.NotInShipper,
     ]);
+  });
+});
+
+describe('who may see a shipment and its shippers', () => {
+  const shipment = (state: ShipmentState) => ({ fromSiteId: DEPOT, toSiteId: 'clinic-a', state });
+  const all = Object.values(ShipmentState);
+
+  it('shows every shipment to a reader not limited to sites, and every state to the sender', () => {
+    for (const state of all) {
+      expect(shipmentVisible(shipment(state), null)).toBe(true);
+      expect(shipmentVisible(shipment(state), [DEPOT])).toBe(true);
+    }
+  });
+
+  it('shows a shipment to the receiving clinic once it has left, never while it is planned', () => {
+    expect(all.filter((state) => shipmentVisible(shipment(state), ['clinic-a']))).toEqual([
+      ShipmentState.Dispatched,
+      ShipmentState.Receiving,
+      ShipmentState.Received,
+    ]);
+  });
+
+  it('never shows a shipment to another clinic, nor to a clinic user with no site', () => {
+    for (const state of all) {
+      expect(shipmentVisible(shipment(state), ['clinic-b'])).toBe(false);
+      expect(shipmentVisible(shipment(state), [])).toBe(false);
+    }
+  });
+
+  it('shows a shipper to its own site, and to whoever may see the shipment it travels on', () => {
+    const shipper = { siteId: DEPOT };
+    expect(shipperVisible(shipper, null, [DEPOT])).toBe(true);
+    expect(shipperVisible(shipper, null, null)).toBe(true);
+    expect(shipperVisible(shipper, null, ['clinic-a'])).toBe(false);
+    expect(shipperVisible(shipper, shipment(ShipmentState.Planned), ['clinic-a'])).toBe(false);
+    expect(shipperVisible(shipper, shipment(ShipmentState.Dispatched), ['clinic-a'])).toBe(true);
+    expect(shipperVisible(shipper, shipment(ShipmentState.Received), ['clinic-b'])).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { LotStatus, ScanAction, VialState } from '@lyotrace/contracts';
+import { LotStatus, ScanAction, ShipmentState, VialState } from '@lyotrace/contracts';
 import { VialBlock, vialBlocks, type GatedVial } from './vial-gate.js';
 
 /** Why a custody step does not apply to a vial where it is. Stable codes, beside the gate's `VialBlock`s. */
@@ -95,4 +95,36 @@ export function custodyRefusals(action: WarehouseAction, vial: CustodyVial, step
       }
       return out;
   }
+}
+
+/** A shipment as visibility sees it: who sends it, who receives it, how far it has got. */
+export interface ShipmentParties {
+  fromSiteId: string;
+  toSiteId: string;
+  state: ShipmentState;
+}
+
+/**
+ * Whether a reader limited to the sites `scope` (readableSiteIds; null: every site) may see a shipment. The
+ * sending site sees it throughout; the receiving clinic learns of it when it leaves, not while it is being
+ * planned (ARCHITECTURE.md §1: clinic staff see shipments addressed to their clinic only). Anyone else: it does
+ * not exist (404, never 403, which would confirm it).
+ */
+export function shipmentVisible(shipment: ShipmentParties, scope: readonly string[] | null): boolean {
+  if (scope === null) return true;
+  if (scope.includes(shipment.fromSiteId)) return true;
+  return scope.includes(shipment.toSiteId) && shipment.state !== ShipmentState.Planned;
+}
+
+/**
+ * Whether a reader may see a shipper (SSCC): its own site's always; another's when the reader may see the
+ * shipment it travels on (`shipment`: null when it is on none).
+ */
+export function shipperVisible(
+  shipper: { siteId: string },
+  shipment: ShipmentParties | null,
+  scope: readonly string[] | null,
+): boolean {
+  if (scope === null || scope.includes(shipper.siteId)) return true;
+  return shipment !== null && shipmentVisible(shipment, scope);
 }

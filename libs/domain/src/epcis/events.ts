@@ -1,4 +1,5 @@
 import { ProblemCode } from '@lyotrace/contracts';
+import { isCalendarDate } from '../calendar.js';
 import { DomainError } from '../domain-error.js';
 import { eventHashId } from './event-id.js';
 import { LYOTRACE_NS } from './identifiers.js';
@@ -481,19 +482,11 @@ function ilmd(value: Ilmd | undefined): Ilmd | undefined {
   if (Object.keys(out).length === 0) throw invalid('ilmd', 'ilmd is empty');
   for (const [key, member] of Object.entries(out)) {
     if (!ILMD_KEY.test(key)) throw invalid('ilmd', `ilmd key "${key}" must be a cbvmda: or lyo: name`);
-    if (XSD_DATE_KEYS.includes(key) && !(typeof member === 'string' && isCalendarDate(member))) {
+    if (XSD_DATE_KEYS.includes(key) && !isCalendarDate(member)) {
       throw invalid('ilmd', `${key} must be a date YYYY-MM-DD`);
     }
   }
   return out;
-}
-
-function isCalendarDate(value: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 const LYO_KEY = /^lyo:[A-Za-z_][A-Za-z0-9_.-]*$/;

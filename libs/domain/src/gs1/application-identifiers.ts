@@ -1,6 +1,7 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { gs1CheckDigit } from './check-digit.js';
-import { daysInMonth, type Gs1DayZero, gs1DateToIso } from './gs1-date.js';
+import { daysInMonth } from '../calendar.js';
+import { type Gs1DayZero, gs1DateToIso } from './gs1-date.js';
 import { gs1Refusal } from './gs1-refusal.js';
 
 /**

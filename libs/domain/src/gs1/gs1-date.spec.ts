@@ -1,6 +1,6 @@
 import { ProblemCode } from '@lyotrace/contracts';
 import { DomainError } from '../domain-error.js';
-import { daysInMonth, gs1DateToIso, resolveGs1Year } from './gs1-date.js';
+import { gs1DateToIso, resolveGs1Year } from './gs1-date.js';
 
 describe('GS1 dates (GS1 General Specifications §7.12)', () => {
   describe('resolveGs1Year: the sliding window', () => {
@@ -32,18 +32,6 @@ describe('GS1 dates (GS1 General Specifications §7.12)', () => {
         }
       }
     });
-  });
-
-  it.each([
-    [2028, 2, 29],
-    [2027, 2, 28],
-    [2000, 2, 29],
-    [2100, 2, 28],
-    [2400, 2, 29],
-    [2027, 4, 30],
-    [2027, 12, 31],
-  ])('%d-%d has %d days', (year, month, days) => {
-    expect(daysInMonth(year, month)).toBe(days);
   });
 
   it('reads DD = 00 as the last or the first day of the month, or refuses it, as the AI says', () => {

@@ -1,4 +1,5 @@
 import { ProblemCode } from '@lyotrace/contracts';
+import { daysInMonth } from '../calendar.js';
 import { gs1Refusal } from './gs1-refusal.js';
 
 /**
@@ -12,11 +13,6 @@ export function resolveGs1Year(yy: number, currentYear: number): number {
   if (difference > 50) return century - 100 + yy;
   if (difference < -49) return century + 100 + yy;
   return century + yy;
-}
-
-export function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is the last day of this one; UTC keeps it free of the host's time zone.
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   ProblemCode,
   ReadingFlag,
 } from '@lyotrace/contracts';
+import { instantMillis, isCalendarDate } from '../calendar.js';
 import { DomainError } from '../domain-error.js';
 
 /**
@@ -56,14 +57,6 @@ const CLOCK_CORRECTED: string = ReadingFlag.ClockCorrected;
 const CLOCK_SKEW: string = ReadingFlag.ClockSkew;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-/**
- * ISO 8601 / RFC 3339 instant: a zone is mandatory (a reading without one has no place on the timeline);
- * at most millisecond precision, so that every stored time is exactly a JavaScript Date.
- */
-const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
-
 const TOP_KEYS = new Set(['version', 'batchId', 'device', 'mission', 'live', 'records']);
 const DEVICE_KEYS = new Set(['protocol', 'serial', 'model', 'firmware', 'calibrationDue']);
 const RECORD_KEYS = new Set(['seq', 'deviceTime', 'time', 'skewMs', 'temperatureC', 'humidityPct', 'flags']);
@@ -94,37 +87,6 @@ function unknownKeys(value: Record<string, unknown>, allowed: ReadonlySet<string
   const extra: string[] = [];
   for (const key in value) if (!allowed.has(key)) extra.push(key);
   return extra;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/**
- * Epoch milliseconds of an ISO 8601 instant, or NaN. Checked field by field: Date.parse would take
- * 2026-02-30 (rolled over to March) and 24:00, which PostgreSQL refuses or reads differently.
- */
-export function instantMillis(value: string): number {
-  const m = INSTANT.exec(value);
-  if (!m) return Number.NaN;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
-  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-  let offsetMinutes = 0;
-  if (m[8] === undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 14 || om > 59) return Number.NaN;
-    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  const fraction = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
-  return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * 60_000;
 }
 
 function text(
@@ -168,9 +130,7 @@ function device(errors: Errors, value: unknown): IngestDevice | undefined {
   const firmware = text(errors, 'device.firmware', value.firmware, { required: false });
   let calibrationDue: string | undefined;
   if (value.calibrationDue !== undefined) {
-    const m = typeof value.calibrationDue === 'string' ? CALENDAR_DATE.exec(value.calibrationDue) : null;
-    const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-    if (!m || y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
+    if (!isCalendarDate(value.calibrationDue)) {
       errors.add('device.calibrationDue', 'device.calibrationDue must be a calendar date YYYY-MM-DD');
     } else calibrationDue = value.calibrationDue as string;
   }

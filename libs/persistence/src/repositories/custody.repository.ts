@@ -8,6 +8,7 @@ import {
   ShipmentEntity,
 } from '../entities/index.js';
 import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from '../prepared-statement.js';
+import { CUSTODY_VIAL_COLUMNS as VIAL_COLUMNS, CUSTODY_VIAL_FROM as VIAL_FROM } from './custody-vial.sql.js';
 import type { EpcisEventRow } from './epcis.repository.js';
 
 /** A vial with everything a gate needs, read under a row lock (`FOR UPDATE` of the vial). */
@@ -39,19 +40,6 @@ export interface CustodyVialRow {
   open_step: string | null;
 }
 
-const VIAL_COLUMNS = `
-  SELECT v.id, v.lot_id, l.code AS lot_code, l.status AS lot_status, v.gtin, v.serial, v.expiry, v.state,
-         v.holder_site_id, s.code AS holder_site_code, s.kind AS holder_site_kind, s.timezone,
-         v.location_id, loc.code AS location_code, v.container_id, c.sscc, c.shipment_id,
-         v.hold, v.recall_id, v.exposure_out_of_range_s, p.stability_budget_s, p.single_use,
-         (SELECT ci.step FROM custody_interval ci WHERE ci.vial_id = v.id AND ci.to_at IS NULL) AS open_step`;
-const VIAL_FROM = `
-    FROM vial v
-    JOIN lot l ON l.id = v.lot_id
-    JOIN product p ON p.id = l.product_id
-    JOIN site s ON s.id = v.holder_site_id
-    LEFT JOIN location loc ON loc.id = v.location_id
-    LEFT JOIN container c ON c.id = v.container_id`;
 const VIAL_SELECT = `${VIAL_COLUMNS}${VIAL_FROM}`;
 
 /** The site where a custody step is scanned, as the step needs it. */

@@ -9,6 +9,7 @@ export * from './trace.repository.js';
 export * from './epcis.repository.js';
 export * from './recall.repository.js';
 export * from './custody.repository.js';
+export * from './custody-batch.repository.js';
 export * from './logger.repository.js';
 export * from './reading.repository.js';
 export * from './dose.repository.js';

@@ -16,11 +16,15 @@ import {
   notFound,
   readableSiteIds,
   shipmentEvent,
+  shipmentVisible,
   vialsAcceptedEvent,
 } from '@lyotrace/domain';
 import {
   type ActorContext,
+  type AuditEntry,
+  AuditLog,
   CLOCK,
+  CustodyBatchRepository,
   CustodyRepository,
   type CustodyVialRow,
   EpcisRepository,
@@ -29,6 +33,7 @@ import {
   SiteRepository,
   TransactionRunner,
   type UnitOfWork,
+  type VialChange,
 } from '@lyotrace/persistence';
 import { SignatureService, type SignatureCredentials } from '../signature.service.js';
 import {
@@ -81,6 +86,18 @@ export interface ReceiptScanResult {
   receipt: Record<string, unknown>;
 }
 
+/** The stores a receipt reads and writes beside the custody repository (kept together to keep the constructor short). */
+@Injectable()
+export class ReceiptDependencies {
+  constructor(
+    readonly sites: SiteRepository,
+    readonly epcis: EpcisRepository,
+    readonly loggers: LoggerRepository,
+    readonly batch: CustodyBatchRepository,
+    readonly auditLog: AuditLog,
+  ) {}
+}
+
 /**
  * Clinic receipt (ARCHITECTURE.md §4 flow 4): scan the shipper, then each vial; confirm with an e-signature.
  * The result is complete, or with discrepancy: missing vials go under investigation with a QA task, unexpected
@@ -90,10 +107,8 @@ export interface ReceiptScanResult {
 export class ReceiptService {
   constructor(
     private readonly custody: CustodyRepository,
-    private readonly sites: SiteRepository,
-    private readonly epcis: EpcisRepository,
+    private readonly deps: ReceiptDependencies,
     private readonly signatures: SignatureService,
-    private readonly loggers: LoggerRepository,
     private readonly tx: TransactionRunner,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -101,20 +116,20 @@ export class ReceiptService {
   /** A shipment as the reader may see it: a clinic sees only those addressed to it, once dispatched. */
   async visibleShipment(ctx: ActorContext, shipmentId: string): Promise<ShipmentEntity> {
     const shipment = await this.custody.findShipment(shipmentId);
-    const scope = readableSiteIds(ctx.actor);
-    if (!shipment || (scope && !isVisible(shipment, scope))) throw notFound('shipment');
+    if (!shipment || !shipmentVisible(shipment, readableSiteIds(ctx.actor))) throw notFound('shipment');
     return shipment;
   }
 
   async view(ctx: ActorContext, shipmentId: string): Promise<ReceiptView> {
     const shipment = await this.visibleShipment(ctx, shipmentId);
     const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id });
+    const containerIds = containers.map((c) => c.id);
     const lines = await this.custody.receiptLines(shipment.id);
     const byVial = new Map(lines.map((l) => [l.vialId, l.outcome]));
+    const packings = await this.deps.batch.aggregationHistory(containerIds);
     const expectedIds = new Set<string>();
-    const out: ReceiptLineView[] = [];
     for (const c of containers) {
-      for (const a of await this.custody.aggregationHistory(c.id)) {
+      for (const a of packings.get(c.id) ?? []) {
         // Expected: what was inside when the shipper left (packed before dispatch, not unpacked before it).
         if (
           shipment.dispatchedAt &&
@@ -125,24 +140,27 @@ export class ReceiptService {
         }
       }
     }
-    for (const id of [
+    const vials = await this.deps.batch.findVials([
       ...expectedIds,
       ...lines.filter((l) => !expectedIds.has(l.vialId)).map((l) => l.vialId),
-    ]) {
-      const vial = (await this.custody.findVial({ id }))!;
-      out.push({ vial: toVialCustodyView(vial), outcome: byVial.get(id) ?? null });
-    }
-    const excursions = [];
-    for (const c of containers) {
-      for (const e of await this.custody.openExcursions({ containerId: c.id })) {
-        excursions.push({ id: e.id, containerId: c.id, startedAt: e.started_at.toISOString() });
-      }
-    }
+    ]);
+    const out: ReceiptLineView[] = vials.map((vial) => ({
+      vial: toVialCustodyView(vial),
+      outcome: byVial.get(vial.id) ?? null,
+    }));
+    const open = await this.deps.batch.openExcursions(containerIds);
+    const excursions = containers.flatMap((c) =>
+      (open.get(c.id) ?? []).map((e) => ({
+        id: e.id,
+        containerId: c.id,
+        startedAt: e.started_at.toISOString(),
+      })),
+    );
     const transit: TransitLog[] = [];
     if (shipment.dispatchedAt) {
       const until = shipment.receivedAt ?? this.clock.now();
       for (const c of containers) {
-        const rows = await this.loggers.readingsForContainer(c.id, shipment.dispatchedAt, until);
+        const rows = await this.deps.loggers.readingsForContainer(c.id, shipment.dispatchedAt, until);
         const byLogger = new Map<string, typeof rows>();
         for (const r of rows) {
           const list = byLogger.get(r.logger_id);
@@ -230,11 +248,11 @@ export class ReceiptService {
       shipment.state = ShipmentState.Receiving;
       shipment.receiptStartedAt = now;
       await this.custody.saveShipment(m, shipment);
-      const site = (await this.sites.findById(clinicId, m))!;
+      const site = (await this.deps.sites.findById(clinicId, m))!;
       const ssccs = (await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id }, m)).map(
         (c) => c.sscc,
       );
-      await this.epcis.append(
+      await this.deps.epcis.append(
         m,
         shipmentEvent(
           'received',
@@ -348,8 +366,9 @@ export class ReceiptService {
         );
       }
       const now = this.clock.now();
-      const site = (await this.sites.findById(shipment.toSiteId, m))!;
+      const site = (await this.deps.sites.findById(shipment.toSiteId, m))!;
       const containers = await this.custody.listContainers({ siteIds: null, shipmentId: shipment.id }, m);
+      const containerIds = containers.map((c) => c.id);
       const lines = await this.custody.receiptLines(shipment.id, m);
       const scanned = new Set(
         lines.filter((l) => l.outcome === ReceiptLineOutcome.Received).map((l) => l.vialId),
@@ -360,45 +379,61 @@ export class ReceiptService {
         missing: [],
       };
       const userId = signer.userId;
+      const openExcursions = await this.deps.batch.openExcursions(containerIds, m);
+      const contents = await this.deps.batch.lockContents(m, containerIds);
+      // The vials entering the clinic, by what their row gets besides the move: stock, or quarantine and why.
+      const received = new Map<string | null, { change: VialChange; vialIds: string[] }>();
       for (const container of containers) {
-        const excursions = await this.custody.openExcursions({ containerId: container.id }, m);
-        for (const vial of await this.custody.lockContents(m, container.id)) {
+        const excursions = openExcursions.get(container.id) ?? [];
+        for (const vial of contents.get(container.id) ?? []) {
           if (!scanned.has(vial.id)) {
             // Expected but not found: it stays with its shipper, on the road, under investigation.
-            await this.custody.setHold(
-              m,
-              vial.id,
-              VialHold.UnderInvestigation,
-              `missing at receipt of shipment ${shipment.id}`,
-            );
             accepted.missing.push(vial);
             continue;
           }
           const quarantine = excursions.length > 0 || vial.recall_id !== null;
-          await this.custody.disaggregate(m, vial.id, now, userId);
-          await this.custody.moveVial(
-            m,
-            vial.id,
-            { siteId: site.id, locationId: null },
-            now,
-            'receipt',
-            userId,
-            {
-              state: VialState.AtClinic,
-              holderSiteId: site.id,
-              ...(quarantine
-                ? {
-                    hold: VialHold.Quarantine,
-                    holdReason:
-                      excursions.length > 0
-                        ? `received while excursion ${excursions[0]!.id} was open on shipper ${container.sscc}`
-                        : 'recalled: received into quarantine, not stock',
-                  }
-                : {}),
-            },
-          );
+          const holdReason = !quarantine
+            ? null
+            : excursions.length > 0
+              ? `received while excursion ${excursions[0]!.id} was open on shipper ${container.sscc}`
+              : 'recalled: received into quarantine, not stock';
+          let group = received.get(holdReason);
+          if (!group) {
+            const change: VialChange = { state: VialState.AtClinic, holderSiteId: site.id };
+            group = {
+              change: holdReason === null ? change : { ...change, hold: VialHold.Quarantine, holdReason },
+              vialIds: [],
+            };
+            received.set(holdReason, group);
+          }
+          group.vialIds.push(vial.id);
           (quarantine ? accepted.quarantine : accepted.stock).push(vial);
         }
+      }
+      await this.deps.batch.setHolds(
+        m,
+        accepted.missing.map((v) => v.id),
+        VialHold.UnderInvestigation,
+        `missing at receipt of shipment ${shipment.id}`,
+      );
+      await this.deps.batch.disaggregate(
+        m,
+        [...received.values()].flatMap((g) => g.vialIds),
+        now,
+        userId,
+      );
+      for (const { change, vialIds } of received.values()) {
+        await this.deps.batch.moveVials(
+          m,
+          vialIds,
+          { siteId: site.id, locationId: null },
+          now,
+          'receipt',
+          userId,
+          change,
+        );
+      }
+      for (const container of containers) {
         container.state = ContainerState.Received;
         await this.custody.saveContainer(m, container);
       }
@@ -406,7 +441,7 @@ export class ReceiptService {
       for (const outcome of ['stock', 'quarantine', 'missing'] as const) {
         const vials = accepted[outcome];
         if (vials.length === 0) continue;
-        await this.epcis.append(
+        await this.deps.epcis.append(
           m,
           vialsAcceptedEvent(
             vials.map((v) => ({ gtin: v.gtin, serial: v.serial })),
@@ -417,15 +452,13 @@ export class ReceiptService {
           now,
         );
       }
-      for (const vial of accepted.missing) {
-        await this.custody.insertReceiptLine(m, {
-          shipmentId: shipment.id,
-          vialId: vial.id,
-          outcome: ReceiptLineOutcome.Missing,
-          recordedAt: now,
-          recordedBy: userId,
-        });
-      }
+      await this.deps.batch.insertReceiptLines(m, {
+        shipmentId: shipment.id,
+        vialIds: accepted.missing.map((v) => v.id),
+        outcome: ReceiptLineOutcome.Missing,
+        at: now,
+        by: userId,
+      });
       const unexpected = lines
         .filter((l) => l.outcome === ReceiptLineOutcome.Unexpected)
         .map((l) => l.vialId);
@@ -479,10 +512,12 @@ export class ReceiptService {
         },
         reason: signer.reason,
       });
-      for (const vial of [...accepted.stock, ...accepted.quarantine, ...accepted.missing]) {
-        const missing = accepted.missing.includes(vial);
-        await uow.audit({
-          action: missing ? 'vial.missing_at_receipt' : 'vial.receipt',
+      // 21 CFR 11.10(e): one audit event per vial whose record changed, in one chain after the receipt's own.
+      const missing = new Set(accepted.missing);
+      const quarantined = new Set(accepted.quarantine);
+      const perVial = [...accepted.stock, ...accepted.quarantine, ...accepted.missing].map(
+        (vial): AuditEntry => ({
+          action: missing.has(vial) ? 'vial.missing_at_receipt' : 'vial.receipt',
           entityType: 'vial',
           entityId: vial.id,
           oldValues: {
@@ -491,20 +526,18 @@ export class ReceiptService {
             containerId: vial.container_id,
             hold: vial.hold,
           },
-          newValues: missing
+          newValues: missing.has(vial)
             ? { hold: VialHold.UnderInvestigation }
             : {
                 state: VialState.AtClinic,
                 siteId: site.id,
                 containerId: null,
-                hold: accepted.quarantine.includes(vial) ? VialHold.Quarantine : vial.hold,
+                hold: quarantined.has(vial) ? VialHold.Quarantine : vial.hold,
               },
-        });
-      }
+        }),
+      );
+      await this.deps.auditLog.appendMany(m, uow.ctx, perVial);
     });
     return this.view(ctx, shipmentId);
   }
 }
-
-const isVisible = (s: ShipmentEntity, scope: readonly string[]): boolean =>
-  scope.includes(s.fromSiteId) || (scope.includes(s.toSiteId) && s.state !== ShipmentState.Planned);

@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  ContainerState,
-  ProblemCode,
-  Role,
-  ScanAction,
-  ScanOutcome,
-  ShipmentState,
-  VialState,
-} from '@lyotrace/contracts';
+import { ContainerState, ProblemCode, Role, ScanAction, ScanOutcome, VialState } from '@lyotrace/contracts';
 import {
   canonicalJson,
   type Clock,
@@ -19,6 +11,7 @@ import {
   notFound,
   readableSiteIds,
   shipperAggregationEvent,
+  shipperVisible,
   vialBlocks,
   vialCustodyEvent,
   type VialScanSubject,
@@ -336,7 +329,7 @@ export class ScanService {
     if (subject.kind !== 'shipper') throw new Error('a vial scan is looked up with its vial under lock');
     const scope = readableSiteIds(ctx.actor);
     const container = await this.custody.findContainer({ sscc: subject.sscc }, uow.manager);
-    if (!container || (scope && !(await this.shipperVisible(uow, container, scope)))) {
+    if (!container || (scope && !(await this.shipperVisibleTo(uow, container, scope)))) {
       throw notFound('shipper', { field: 'raw', ai: '00' });
     }
     return {
@@ -421,7 +414,8 @@ export class ScanService {
     };
   }
 
-  private async shipperVisible(
+  /** The shipment is read only when the scope does not already cover the shipper's own site. */
+  private async shipperVisibleTo(
     uow: UnitOfWork,
     container: ContainerEntity,
     scope: readonly string[],
@@ -430,7 +424,7 @@ export class ScanService {
     const shipment = container.shipmentId
       ? await this.custody.findShipment(container.shipmentId, uow.manager)
       : null;
-    return shipment !== null && shipment.state !== ShipmentState.Planned && scope.includes(shipment.toSiteId);
+    return shipperVisible(container, shipment, scope);
   }
 
   /** The site where the scan happens: the user's own, or the one named in the context. */

@@ -17,12 +17,14 @@ import {
   notFound,
   readableSiteIds,
   shipmentEvent,
+  shipmentVisible,
+  shipperVisible,
   vialBlocks,
 } from '@lyotrace/domain';
 import {
   type ActorContext,
   CLOCK,
-  type ContainerEntity,
+  CustodyBatchRepository,
   CustodyRepository,
   EpcisRepository,
   LoggerRepository,
@@ -85,6 +87,7 @@ export interface BlockedVial {
 export class ShippingService {
   constructor(
     private readonly custody: CustodyRepository,
+    private readonly batch: CustodyBatchRepository,
     private readonly sites: SiteRepository,
     private readonly epcis: EpcisRepository,
     private readonly loggers: LoggerRepository,
@@ -172,15 +175,17 @@ export class ShippingService {
   async shipper(ctx: ActorContext, by: { id: string } | { sscc: string }): Promise<ShipperContentsView> {
     const container = await this.custody.findContainer(by);
     const scope = readableSiteIds(ctx.actor);
-    if (!container || (scope && !(await this.visibleContainer(container, scope)))) throw notFound('shipper');
-    const history = await this.custody.aggregationHistory(container.id);
-    const contents: VialCustodyView[] = [];
-    for (const h of history.filter((h) => !h.unpacked_at)) {
-      contents.push(toVialCustodyView((await this.custody.findVial({ id: h.vial_id }))!));
-    }
+    // The shipment is read only when the shipper's own site does not already settle it.
+    const shipment =
+      container?.shipmentId && scope && !scope.includes(container.siteId)
+        ? await this.custody.findShipment(container.shipmentId)
+        : null;
+    if (!container || !shipperVisible(container, shipment, scope)) throw notFound('shipper');
+    const history = (await this.batch.aggregationHistory([container.id])).get(container.id) ?? [];
+    const contents = await this.batch.findVials(history.filter((h) => !h.unpacked_at).map((h) => h.vial_id));
     return {
       shipper: toShipperView(container),
-      contents,
+      contents: contents.map(toVialCustodyView),
       history: history.map((h) => ({
         vialId: h.vial_id,
         gtin: h.gtin,
@@ -263,10 +268,7 @@ export class ShippingService {
   async listShipments(ctx: ActorContext): Promise<ShipmentView[]> {
     const scope = readableSiteIds(ctx.actor);
     const rows = await this.custody.listShipments(scope);
-    // A clinic learns of a shipment when it leaves, not while it is being planned.
-    return rows
-      .filter((s) => !scope || scope.includes(s.fromSiteId) || s.state !== ShipmentState.Planned)
-      .map(toShipmentView);
+    return rows.filter((s) => shipmentVisible(s, scope)).map(toShipmentView);
   }
 
   /**
@@ -294,8 +296,13 @@ export class ShippingService {
         const now = this.clock.now();
         const blocked: BlockedVial[] = [];
         let count = 0;
+        // Read once, under lock: what passes the gate is what leaves.
+        const contents = await this.batch.lockContents(
+          m,
+          containers.map((c) => c.id),
+        );
         for (const container of containers) {
-          const vials = await this.custody.lockContents(m, container.id);
+          const vials = contents.get(container.id) ?? [];
           if (vials.length === 0) {
             throw new DomainError(ProblemCode.ShipmentEmpty, `shipper ${container.sscc} is empty`, {
               sscc: container.sscc,
@@ -337,20 +344,16 @@ export class ShippingService {
         if (blocked.length > 0) return { blocked, count };
         const userId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
         for (const container of containers) {
-          for (const v of await this.custody.lockContents(m, container.id)) {
-            // On the road: the vial stays in its shipper, which is at no site until received.
-            await this.custody.moveVial(
-              m,
-              v.id,
-              { containerId: container.id, siteId: null },
-              now,
-              'dispatch',
-              userId,
-              {
-                state: VialState.InTransit,
-              },
-            );
-          }
+          // On the road: the vials stay in their shipper, which is at no site until received.
+          await this.batch.moveVials(
+            m,
+            contents.get(container.id)!.map((v) => v.id),
+            { containerId: container.id, siteId: null },
+            now,
+            'dispatch',
+            userId,
+            { state: VialState.InTransit },
+          );
           container.state = ContainerState.Dispatched;
           await this.custody.saveContainer(m, container);
         }
@@ -395,12 +398,6 @@ export class ShippingService {
       `${refusal.blocked.length} of ${refusal.count} vials may not be dispatched`,
       { blocked: refusal.blocked },
     );
-  }
-
-  private async visibleContainer(c: ContainerEntity, scope: readonly string[]): Promise<boolean> {
-    if (scope.includes(c.siteId)) return true;
-    const s = c.shipmentId ? await this.custody.findShipment(c.shipmentId) : null;
-    return s !== null && s.state !== ShipmentState.Planned && scope.includes(s.toSiteId);
   }
 
   /** The site a warehouse user works at (their own), or the one named when they have none. */

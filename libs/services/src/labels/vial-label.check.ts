@@ -3,6 +3,7 @@ import {
   type Clock,
   DomainError,
   type Gs1Identification,
+  isCalendarDate,
   parseDigitalLink,
   parseHumanReadable,
   resolveScanSubject,
@@ -132,14 +133,6 @@ export function checkVialLabel(label: VialLabel, clock: Clock, path = ''): Check
   checkExpiry(label.expiry, symbol, f('expiry'));
   checkDigitalLink(label.digitalLink, symbol, clock, f('digitalLink'));
   return { symbol, gtin: vial.gtin };
-}
-
-function isCalendarDate(iso: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (match === null) return false;
-  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** EXP is printed as the symbol's (17) reads: DD = 00 as the last day of the month, the century by the window. */
