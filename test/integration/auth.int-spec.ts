@@ -141,6 +141,24 @@ describe('authentication and authorisation', () => {
       });
     });
 
+    it('refuses a token once it expires, though it was accepted (and remembered) before', async () => {
+      const short = new JwtService({ secret: TEST_JWT_SECRET }).sign({
+        sub: '00000000-0000-4000-8000-000000000001',
+        usr: 'short-lived',
+        name: 'Short Lived',
+        role: Role.Admin,
+        site: null,
+        org: null,
+        exp: Math.floor(Date.now() / 1000) + 2,
+      });
+      expect((await api.request('GET', '/api/sites', { token: short })).status).toBe(200);
+      expect((await api.request('GET', '/api/sites', { token: short })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      expect((await api.request('GET', '/api/sites', { token: short })).body).toMatchObject({
+        code: 'AUTH_TOKEN_INVALID',
+      });
+    });
+
     it('answers 403 FORBIDDEN for the wrong role', async () => {
       const user = await makeUser(api.app, Role.Warehouse);
       const token = await api.login(user.username, user.password);

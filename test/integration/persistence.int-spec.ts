@@ -51,6 +51,8 @@ describe('persistence', () => {
         'Custody1764036000000',
         'Readings1764039600000',
         'EpcisErrorDeclarations1764041400000',
+        'TraceVialOrder1764046800000',
+        'LeanStepIndexes1764050400000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

@@ -22,7 +22,12 @@ export interface AccessTokenClaims {
   role: Role;
   site: string | null;
   org: string | null;
+  /** Set by JwtService.sign from the configured lifetime. */
+  exp?: number;
 }
+
+/** Verified access tokens remembered (the oldest forgotten first): bounds memory, whatever the traffic. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 type UserActor = Extract<Actor, { kind: 'user' }>;
 
@@ -38,6 +43,9 @@ export const userActor = (u: UserWithSecret): UserActor => ({
 
 @Injectable()
 export class AuthenticationService {
+  /** Access tokens verified lately (oldest first), with their expiry in seconds since the epoch. */
+  private readonly verified = new Map<string, { actor: UserActor; exp: number }>();
+
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
@@ -176,9 +184,13 @@ export class AuthenticationService {
 
   /** Verifies an access token and turns it into the actor of the request. */
   async verifyAccessToken(token: string): Promise<UserActor> {
+    // A token already verified stands until its `exp`, as jsonwebtoken judges it (whole seconds of wall time):
+    // the signature of the same text cannot change, so the HMAC is computed once per token, not per request.
+    const known = this.verified.get(token);
+    if (known && Math.floor(Date.now() / 1000) < known.exp) return known.actor;
     try {
       const claims = await this.jwt.verifyAsync<AccessTokenClaims>(token);
-      return {
+      const actor: UserActor = {
         kind: 'user',
         userId: claims.sub,
         username: claims.usr,
@@ -187,6 +199,12 @@ export class AuthenticationService {
         siteId: claims.site,
         organisationId: claims.org,
       };
+      if (typeof claims.exp === 'number') {
+        if (this.verified.size >= VERIFIED_TOKENS_KEPT)
+          this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, { actor, exp: claims.exp });
+      }
+      return actor;
     } catch {
       throw new DomainError(ProblemCode.TokenInvalid, 'the access token is invalid or has expired');
     }

@@ -14,8 +14,8 @@ import { VialEntity } from './vial.entity.js';
 @Entity({ name: 'custody_interval' })
 @Index('IDX_custody_interval_vial', ['vialId', 'fromAt'])
 @Index('UQ_custody_interval_open', ['vialId'], { unique: true, where: 'to_at IS NULL' })
-@Index('IDX_custody_interval_location', ['locationId', 'fromAt'])
-@Index('IDX_custody_interval_container', ['containerId', 'fromAt'])
+@Index('IDX_custody_interval_location', ['locationId', 'fromAt'], { where: 'location_id IS NOT NULL' })
+@Index('IDX_custody_interval_container', ['containerId', 'fromAt'], { where: 'container_id IS NOT NULL' })
 @Check('CHK_custody_interval_times', `to_at IS NULL OR to_at >= from_at`)
 @Check('CHK_custody_interval_holder', `site_id IS NOT NULL OR container_id IS NOT NULL`)
 export class CustodyIntervalEntity {

@@ -7,6 +7,8 @@ import { Recalls1764032400000 } from './1764032400000-recalls.js';
 import { Custody1764036000000 } from './1764036000000-custody.js';
 import { Readings1764039600000 } from './1764039600000-readings.js';
 import { EpcisErrorDeclarations1764041400000 } from './1764041400000-epcis-error-declarations.js';
+import { TraceVialOrder1764046800000 } from './1764046800000-trace-vial-order.js';
+import { LeanStepIndexes1764050400000 } from './1764050400000-lean-step-indexes.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +20,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Custody1764036000000,
   Readings1764039600000,
   EpcisErrorDeclarations1764041400000,
+  TraceVialOrder1764046800000,
+  LeanStepIndexes1764050400000,
 ];

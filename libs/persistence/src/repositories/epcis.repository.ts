@@ -104,7 +104,9 @@ export class EpcisRepository {
       if (exact.length) parts.push(`e.${column} && :${name}`);
       if (prefixes.length)
         parts.push(`EXISTS (SELECT 1 FROM unnest(e.${column}) x WHERE x LIKE ANY(:${name}_p))`);
-      qb.andWhere(`(${parts.join(' OR ')})`, { [name]: exact, [`${name}_p`]: prefixes });
+      // The input/output indexes hold only events that have some (migration LeanStepIndexes): say so.
+      const nonEmpty = column === 'epcs' ? '' : `cardinality(e.${column}) > 0 AND `;
+      qb.andWhere(`${nonEmpty}(${parts.join(' OR ')})`, { [name]: exact, [`${name}_p`]: prefixes });
     };
     // For MATCH_epc the instance list is epcs minus parents: kept simple as `epcs` for object/transformation.
     match('epcs', q.matchEpc, 'm_epc');
