@@ -19,7 +19,7 @@ import { SiteEntity } from './site.entity.js';
 /** A serialized unit of a finished lot: SGTIN (GTIN + serial) with lot and expiry. */
 @Entity({ name: 'vial' })
 @Unique('UQ_vial_gtin_serial', ['gtin', 'serial'])
-@Index('IDX_vial_lot', ['lotId'])
+@Index('IDX_vial_lot_serial', ['lotId', 'serial'])
 @Index('IDX_vial_holder', ['holderSiteId'])
 @Check('CHK_vial_hold', `hold IS NULL OR hold IN ('quarantine','under_investigation')`)
 @Check('CHK_vial_state', `state IN ('in_stock','in_transit','at_clinic','dispensed','destroyed','sample')`)
