@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appConfigFrom, currentEnvironment, type AppConfig } from '@lyotrace/config';
@@ -121,63 +118,6 @@ export class BenchApi {
   /** Closes the HTTP server, the database pool and the Redis connections (Nest shutdown hooks). */
   close(): Promise<void> {
     return this.app.close();
-  }
-}
-
-/** The API as production runs it with API_PROCESSES > 1: `node apps/api/src/main.js`, its own processes. */
-export interface ApiProcesses {
-  baseUrl: string;
-  stop(): Promise<void>;
-}
-
-/** A loopback port free right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/**
- * Starts the built API (dist/apps/api/src/main.js) as `processes` processes sharing one port (node:cluster), on
- * the same database, Redis and JWT secret as `config` (so tokens from the in-process BenchApi are valid there),
- * and waits until its health endpoint answers. Their CPU counts as this process's in the figures.
- */
-export async function startApiProcesses(config: AppConfig, processes: number): Promise<ApiProcesses> {
-  const port = await freePort();
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(currentEnvironment())) if (value !== undefined) env[key] = value;
-  for (const [key, value] of Object.entries(config)) if (value !== undefined) env[key] = String(value);
-  Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes) });
-  const main = fileURLToPath(new URL('../../apps/api/src/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid === undefined) throw new Error('the API processes did not start');
-  apiProcessRoots.add(child.pid);
-  const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    await exited;
-    if (child.pid !== undefined) apiProcessRoots.delete(child.pid);
-  };
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${baseUrl}/api/health`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (ok) return { baseUrl, stop };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`the API processes did not answer on ${baseUrl}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -355,8 +295,6 @@ export interface CpuSnapshot {
   totalMs: number;
   proc: NodeJS.CpuUsage;
   services: number | null;
-  /** CPU time (ms) of the API run as child processes (startApiProcesses), counted with this process. */
-  children: number;
   wallNs: bigint;
 }
 
@@ -364,23 +302,18 @@ export interface CpuSnapshot {
 const CLOCK_TICK_MS = 10;
 const SERVICE_COMMANDS = new Set(['postgres', 'redis-server']);
 
-/** Roots of process trees whose CPU counts as this process's: an API started by startApiProcesses. */
-const apiProcessRoots = new Set<number>();
-
 /**
- * CPU time (ms) of every PostgreSQL and Redis process on this host, and of the API's child processes (the trees
- * under apiProcessRoots), from /proc; services null where there is no /proc. Services by command name: another
- * checkout's idle servers count too, but they cost next to nothing.
+ * CPU time (ms) of every PostgreSQL and Redis process on this host, from /proc; null where there is no /proc.
+ * By command name: another checkout's idle servers count too, but they cost next to nothing.
  */
-function processCpuMs(): { services: number | null; children: number } {
+function servicesCpuMs(): number | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return { services: null, children: 0 };
+    return null;
   }
-  let serviceTicks = 0;
-  const byPid = new Map<number, { parent: number; ticks: number }>();
+  let ticks = 0;
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     let stat: string;
@@ -390,23 +323,12 @@ function processCpuMs(): { services: number | null; children: number } {
       continue; // exited meanwhile
     }
     const close = stat.lastIndexOf(')');
-    // After "pid (comm) ": state is field 3, ppid field 4, utime field 14, stime field 15.
+    if (!SERVICE_COMMANDS.has(stat.slice(stat.indexOf('(') + 1, close))) continue;
+    // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
     const fields = stat.slice(close + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    if (SERVICE_COMMANDS.has(stat.slice(stat.indexOf('(') + 1, close))) serviceTicks += ticks;
-    else if (apiProcessRoots.size > 0) byPid.set(Number(pid), { parent: Number(fields[1]), ticks });
+    ticks += Number(fields[11]) + Number(fields[12]);
   }
-  let childTicks = 0;
-  for (const [pid, { ticks }] of byPid) {
-    for (let p: number | undefined = pid, depth = 0; p !== undefined && depth < 8; depth += 1) {
-      if (apiProcessRoots.has(p)) {
-        childTicks += ticks;
-        break;
-      }
-      p = byPid.get(p)?.parent;
-    }
-  }
-  return { services: serviceTicks * CLOCK_TICK_MS, children: childTicks * CLOCK_TICK_MS };
+  return ticks * CLOCK_TICK_MS;
 }
 
 export function cpuSnapshot(): CpuSnapshot {
@@ -421,7 +343,7 @@ export function cpuSnapshot(): CpuSnapshot {
     busyMs,
     totalMs,
     proc: process.cpuUsage(),
-    ...processCpuMs(),
+    services: servicesCpuMs(),
     wallNs: process.hrtime.bigint(),
   };
 }
@@ -429,7 +351,7 @@ export function cpuSnapshot(): CpuSnapshot {
 export interface CpuShare {
   /** Everything that ran on the machine. */
   hostPct: number;
-  /** This process: the API, the load worker, libuv's pool (argon2), and the API's child processes if any. */
+  /** This process: the API, the load worker, libuv's pool (argon2). */
   procPct: number;
   /** PostgreSQL and Redis (NaN without /proc). */
   servicesPct: number;
@@ -444,10 +366,7 @@ export function cpuSince(from: CpuSnapshot): CpuShare {
     now.totalMs > from.totalMs ? (100 * (now.busyMs - from.busyMs)) / (now.totalMs - from.totalMs) : 0;
   const capacityMs = (Number(now.wallNs - from.wallNs) / 1e6) * cpus().length;
   const pct = (ms: number): number => (capacityMs > 0 ? (100 * ms) / capacityMs : 0);
-  const procPct = pct(
-    (now.proc.user - from.proc.user + now.proc.system - from.proc.system) / 1000 +
-      Math.max(0, now.children - from.children),
-  );
+  const procPct = pct((now.proc.user - from.proc.user + now.proc.system - from.proc.system) / 1000);
   // A backend that exits within the window takes its time with it: services are a slight underestimate.
   const servicesPct =
     now.services === null || from.services === null

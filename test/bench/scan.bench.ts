@@ -7,7 +7,6 @@ import type { ApiHarness } from '../support/api-harness.js';
 import { FACTORY_PASSWORD, makeSite, makeUser, unique } from '../support/factories.js';
 import { GenealogyFactory } from '../support/genealogy-factory.js';
 import {
-  type ApiProcesses,
   BenchApi,
   contentionNotes,
   emit,
@@ -19,7 +18,6 @@ import {
   progress,
   round,
   scenarioReport,
-  startApiProcesses,
 } from './bench-kit.js';
 
 /**
@@ -42,12 +40,6 @@ const envInt = (name: string, fallback: number): number => {
 const WARMUP_MS = 2_000;
 const DURATION_MS = envInt('BENCH_SCAN_SECONDS', 10) * 1_000;
 const CLIENTS = envInt('BENCH_SCAN_CLIENTS', 16);
-/**
- * The API as production runs it on this machine: API_PROCESSES processes of the built API sharing the port, one
- * per core (BENCH_SCAN_API_PROCESSES; 1: the API in this process, as the other benchmarks run it). The in-process
- * API seeds the data either way.
- */
-const API_PROCESSES = envInt('BENCH_SCAN_API_PROCESSES', cpus().length);
 const ONLY = new Set((currentEnvironment().BENCH_SCAN_ONLY ?? 'lookup,move').split(',').map((s) => s.trim()));
 
 interface Scenario {
@@ -142,17 +134,11 @@ async function prepare(api: BenchApi): Promise<Scenario[]> {
 export async function run(): Promise<void> {
   const busyWarning = await idleCheck();
   const api = await BenchApi.start();
-  let served: ApiProcesses | null = null;
   const measured: Measurement[] = [];
   // The API's event loop (this thread; the load runs on a worker thread): busy share over each scenario.
   const loopBusy = new Map<string, number>();
   try {
-    const scenarios = await prepare(api);
-    if (API_PROCESSES > 1) {
-      progress(`scan: starting the built API as ${API_PROCESSES} processes (API_PROCESSES)…`);
-      served = await startApiProcesses(api.config, API_PROCESSES);
-    }
-    for (const s of scenarios) {
+    for (const s of await prepare(api)) {
       if (s.key !== 'health' && !ONLY.has(s.key)) continue;
       progress(
         `scan: ${s.key} (${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s)…`,
@@ -160,7 +146,7 @@ export async function run(): Promise<void> {
       const loop = performance.eventLoopUtilization();
       measured.push(
         await measure(s.key, {
-          baseUrl: served?.baseUrl ?? api.baseUrl,
+          baseUrl: api.baseUrl,
           requests: s.requests,
           concurrency: CLIENTS,
           warmupMs: WARMUP_MS,
@@ -170,22 +156,19 @@ export async function run(): Promise<void> {
       loopBusy.set(s.key, performance.eventLoopUtilization(loop).utilization * 100);
     }
   } finally {
-    await served?.stop();
     await api.close();
   }
   // CPU time per request (ms), whole machine, warm-up included: comparable across runs on a busy machine.
   const msPerRequest = (m: Measurement, pct: number): number => (pct / 100) * cpus().length * (1000 / m.rps);
-  // With the API in its own processes this thread's loop only runs the load's bookkeeping: not shown.
-  const loopPct = (m: Measurement): number =>
-    API_PROCESSES > 1 ? Number.NaN : (loopBusy.get(m.label) ?? Number.NaN);
+  const loopPct = (m: Measurement): number => loopBusy.get(m.label) ?? Number.NaN;
   const { figures, table } = scenarioReport(measured, 'health', busyWarning.busyPct, {
     headers: ['loop', 'ms/req'],
     cells: (m) => [
-      Number.isNaN(loopPct(m)) ? '-' : `${loopPct(m).toFixed(0)}%`,
+      `${loopPct(m).toFixed(0)}%`,
       `${msPerRequest(m, m.procPct).toFixed(2)}/${msPerRequest(m, m.servicesPct).toFixed(2)}`,
     ],
     figures: (m) => ({
-      ...(Number.isNaN(loopPct(m)) ? {} : { [`${m.label}_api_loop_pct`]: round(loopPct(m), 1) }),
+      [`${m.label}_api_loop_pct`]: round(loopPct(m), 1),
       [`${m.label}_cpu_ms_api`]: round(msPerRequest(m, m.procPct), 3),
       [`${m.label}_cpu_ms_db`]: round(msPerRequest(m, m.servicesPct), 3),
     }),
@@ -193,7 +176,6 @@ export async function run(): Promise<void> {
   emit('scan', figures, {
     notes: [
       machineNote(),
-      `API: ${API_PROCESSES > 1 ? `the built API, ${API_PROCESSES} processes (API_PROCESSES)` : 'in this process'}`,
       `closed loop, ${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured per scenario`,
       'targets (issue 4): move ≥ 1000 scans/s sustained, p95 ≤ 20 ms, p99 ≤ 50 ms; x health = req/s / health req/s',
       'cpu = % of the whole machine taken by this process (API + load) / PostgreSQL + Redis / anything else',

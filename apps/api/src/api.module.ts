@@ -40,7 +40,6 @@ export class ApiModule {
           databaseUrl: config.DATABASE_URL,
           poolSize: config.DB_POOL_SIZE,
           auditLanes: config.AUDIT_CHAIN_LANES,
-          auditLaneShare: { index: config.API_PROCESS_INDEX, of: config.API_PROCESSES },
           applicationName: 'lyotrace-api',
         }),
         ServicesModule.forRoot(config, { redis: 'producer' }),

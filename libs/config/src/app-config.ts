@@ -94,20 +94,6 @@ export class AppConfig {
   @Max(200)
   DB_POOL_SIZE = 10;
 
-  /** API processes sharing the port (node:cluster); one per core is the usual choice. Pools are per process. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
-  API_PROCESSES = 1;
-
-  /** Set by the API's primary process for each of its workers (0 … API_PROCESSES − 1); not for people. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(63)
-  API_PROCESS_INDEX = 0;
-
   @IsOptional()
   @IsString()
   AUDIT_VERIFY_CRON?: string = '0 3 * * *';

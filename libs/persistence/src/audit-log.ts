@@ -125,21 +125,10 @@ export class AuditLog {
   private readonly held = new Map<number, number>();
   private readonly holding = new WeakMap<EntityManager, number>();
 
-  /**
-   * `share`: this process is number `index` of `of` processes writing the trail (API_PROCESSES). It then tries
-   * the lanes `lane % of === index` first: its heads stay its own and its one-round-trip path keeps working,
-   * instead of each process finding its hint outdated by the others. Any lane may still be taken when those
-   * are busy, and the chain is the same either way.
-   */
   constructor(
     private readonly lanes: number,
     private readonly clock: Clock,
-    private readonly share: { index: number; of: number } = { index: 0, of: 1 },
   ) {}
-
-  private preferred(lane: number): boolean {
-    return lane % this.share.of === this.share.index;
-  }
 
   /**
    * Appends `entry` to the chain. `alongside`: writes of the change being audited, run in the same round trip
@@ -327,14 +316,11 @@ export class AuditLog {
   /** A random lane with a known head that no open transaction of this process holds; null if none. */
   private knownFreeLane(): number | null {
     const start = Math.floor(Math.random() * this.lanes);
-    let other: number | null = null;
     for (let i = 0; i < this.lanes; i += 1) {
       const lane = (start + i) % this.lanes;
-      if (!this.committed.has(lane) || this.held.has(lane)) continue;
-      if (this.preferred(lane)) return lane;
-      other ??= lane;
+      if (this.committed.has(lane) && !this.held.has(lane)) return lane;
     }
-    return other;
+    return null;
   }
 
   // Marked before the lock is even tried, so that no other transaction of this process picks the lane meanwhile;
@@ -355,11 +341,8 @@ export class AuditLog {
 
   private async claimLane(manager: EntityManager): Promise<LaneHead> {
     let start = Math.floor(Math.random() * this.lanes);
-    // Start from a lane of this process's share that none of its transactions holds: the try below then rarely
-    // misses, and rarely lands on another process's lanes.
-    for (let i = 0; i < this.lanes && (this.held.has(start) || !this.preferred(start)); i += 1) {
-      start = (start + 1) % this.lanes;
-    }
+    // Start from a lane no transaction of this process holds: the try below then rarely misses.
+    for (let i = 0; i < this.lanes && this.held.has(start); i += 1) start = (start + 1) % this.lanes;
     const free = await manager.query<{ lane: number }[]>(
       `SELECT ((s + $2) % $3)::int AS lane FROM generate_series(0, $3 - 1) AS s
         WHERE pg_try_advisory_xact_lock($1, ((s + $2) % $3)::int) LIMIT 1`,

@@ -30,8 +30,6 @@ export interface PersistenceOptions {
   databaseUrl: string;
   poolSize: number;
   auditLanes: number;
-  /** This process's share of the audit lanes when several processes run the same app (see AuditLog). */
-  auditLaneShare?: { index: number; of: number };
   applicationName: string;
 }
 
@@ -79,7 +77,7 @@ export class PersistenceModule {
         { provide: CLOCK, useValue: systemClock },
         {
           provide: AuditLog,
-          useFactory: (clock: Clock) => new AuditLog(options.auditLanes, clock, options.auditLaneShare),
+          useFactory: (clock: Clock) => new AuditLog(options.auditLanes, clock),
           inject: [CLOCK],
         },
         {
