@@ -6,6 +6,8 @@ import {
   sgtinUri,
   ssccUri,
 } from '@lyotrace/domain';
+import { ScanAction } from '@lyotrace/contracts';
+import { CustodyRepository } from '@lyotrace/persistence';
 import { BridgeCredentialService } from '@lyotrace/services';
 import type { DataSource } from 'typeorm';
 import { ApiHarness } from '../support/api-harness.js';
@@ -296,6 +298,49 @@ describe('chain of custody: scan, store, ship, receive', () => {
         expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
         expect(answers.find((a) => a.status === 409)!.body.reasons).toEqual(['VIAL_ALREADY_RECEIVED']);
         expect((await snapshot(v.id)).intervals).toEqual({ n: 2 });
+      }
+    });
+
+    it('knows when its one-statement read waited for another change to the vial (stale), and when it did not', async () => {
+      const { lot, vials } = await releasedVials(f, 1);
+      const v = vials[0]!;
+      const received = await w.scan(w.warehouse.token, scanOf(v, lot.code), 'receive');
+      const [scanRow] = await db.query<{ user_id: string }[]>('SELECT user_id FROM scan WHERE id = $1', [
+        received.body.scanId,
+      ]);
+      const userId = scanRow!.user_id;
+      const custody = api.app.get(CustodyRepository);
+      const claim = (key: string) => ({
+        userId,
+        idempotencyKey: key,
+        requestHash: 'h',
+        action: ScanAction.Move,
+        raw: 'r',
+        scannedAt: new Date(),
+      });
+      const at = { vial: { gtin: v.gtin, serial: v.serial }, siteId: w.depot.id, location: null };
+      const read = (key: string) =>
+        db
+          .transaction(async (m) => {
+            const result = await custody.claimScanAndLockVial(m, claim(key), at, { lockFirst: false });
+            throw Object.assign(new Error('roll back'), { result });
+          })
+          .catch((error: { result?: { stale: boolean; found: unknown } }) => error.result!);
+
+      expect((await read(randomUUID())).stale).toBe(false);
+      // Another transaction changes the vial and holds its lock; the read starts, waits, then reads stale.
+      const holder = db.createQueryRunner();
+      await holder.startTransaction();
+      try {
+        await holder.query('UPDATE vial SET version = version + 1 WHERE id = $1', [v.id]);
+        const waiting = read(randomUUID());
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await holder.commitTransaction();
+        const result = await waiting;
+        expect(result.stale).toBe(true);
+        expect(result.found).not.toBeNull();
+      } finally {
+        await holder.release();
       }
     });
 

@@ -81,6 +81,7 @@ export type ScanClaim = Pick<
 interface ClaimedStepRow extends Omit<CustodyVialRow, 'id'> {
   claimed_id: string | null;
   id: string | null;
+  stale: boolean | null;
   step_site_id: string | null;
   step_site_code: string;
   step_site_kind: string;
@@ -108,7 +109,10 @@ const claimAndLockSql = (location: 'id' | 'code' | 'none'): string => `
     LEFT JOIN (${VIAL_COLUMNS},
          ss.id AS step_site_id, ss.code AS step_site_code, ss.kind AS step_site_kind,
          ss.timezone AS step_site_timezone, tl.id AS target_id, tl.site_id AS target_site_id,
-         tl.code AS target_code, tl.active AS target_active${VIAL_FROM}
+         tl.code AS target_code, tl.active AS target_active,
+         -- The locked row is the vial's newest version; the subquery reads the version this statement's snapshot
+         -- saw. They differ when another transaction changed the vial while this one waited for the lock.
+         NOT (v.xmin = (SELECT sv.xmin FROM vial sv WHERE sv.id = v.id)) AS stale${VIAL_FROM}
     LEFT JOIN site ss ON ss.id = $9
     LEFT JOIN location tl ON ${
       location === 'id' ? 'tl.id = $10' : location === 'code' ? 'tl.site_id = $9 AND tl.code = $10' : 'false'
@@ -116,10 +120,10 @@ const claimAndLockSql = (location: 'id' | 'code' | 'none'): string => `
    WHERE v.gtin = $7 AND v.serial = $8
    FOR UPDATE OF v) AS step ON true`;
 /**
- * Taken before the claim-and-read statement: under READ COMMITTED, a statement that waits for a row lock sees
- * the locked row's new version but the other tables (and subqueries, e.g. the open custody step) as of its
- * start, so two concurrent steps on one vial could both pass a check. Once the lock is held, the next
- * statement's snapshot is fresh throughout.
+ * Taken before the claim-and-read statement when that statement found its read stale: under READ COMMITTED, a
+ * statement that waits for a row lock sees the locked row's new version but the other tables (and subqueries,
+ * e.g. the open custody step) as of its start, so two concurrent steps on one vial could both pass a check.
+ * Once the lock is held, the next statement's snapshot is fresh throughout.
  */
 const LOCK_VIAL_SQL = `SELECT id FROM vial WHERE gtin = $1 AND serial = $2 FOR UPDATE`;
 
@@ -224,16 +228,19 @@ export class CustodyRepository {
 
   /**
    * A vial scan's first round trip: claims the scan's idempotency key (see claimScan) and reads the vial under
-   * lock (as lockVial) with, for a custody step, the scanning site and the target location. `scanId` is null when the key was taken (the caller
-   * then reads that scan with scanByKey, in a new statement that sees it committed); `found` is null when no such
-   * vial exists, and its site or location when those do not.
+   * lock (as lockVial) with, for a custody step, the scanning site and the target location. `scanId` is null when
+   * the key was taken (the caller then reads that scan with scanByKey, in a new statement that sees it
+   * committed); `found` is null when no such vial exists, and its site or location when those do not. `stale`:
+   * another transaction changed the vial while this statement waited for its lock, so the rest of the read is
+   * older than the vial; a custody step must then start again with `lockFirst`, which takes the lock in a
+   * statement of its own first (a round trip that only such a race pays).
    */
   async claimScanAndLockVial(
     manager: EntityManager,
     claim: ScanClaim,
     at: VialAtStepQuery,
     options: { lockFirst: boolean },
-  ): Promise<{ scanId: string | null; found: VialAtStep | null }> {
+  ): Promise<{ scanId: string | null; found: VialAtStep | null; stale: boolean }> {
     if (options.lockFirst) await queryPrepared(manager, LOCK_VIAL_SQL, [at.vial.gtin, at.vial.serial]);
     const { location } = at;
     const [sql, target] =
@@ -253,6 +260,7 @@ export class CustodyRepository {
     const {
       claimed_id,
       id,
+      stale,
       step_site_id,
       step_site_code,
       step_site_kind,
@@ -263,7 +271,7 @@ export class CustodyRepository {
       target_active,
       ...vial
     } = row;
-    if (id === null) return { scanId: claimed_id, found: null };
+    if (id === null) return { scanId: claimed_id, found: null, stale: false };
     const found: VialAtStep = {
       vial: { id, ...vial },
       site:
@@ -275,7 +283,7 @@ export class CustodyRepository {
           ? null
           : { id: target_id, siteId: target_site_id, code: target_code, active: target_active },
     };
-    return { scanId: claimed_id, found };
+    return { scanId: claimed_id, found, stale: stale === true };
   }
 
   async findVial(

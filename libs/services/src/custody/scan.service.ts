@@ -135,6 +135,9 @@ function replay(existing: ScanEntity, claim: ScanClaim): ScanAnswer {
   return { ...(existing.answer as unknown as ScanAnswer), replayed: true };
 }
 
+/** A custody step read the vial after waiting for another transaction's change to it: read again, locked first. */
+class StaleStepRead extends Error {}
+
 /** An answer, and whether it is already stored under the scan's idempotency key. */
 interface Performed {
   answer: ScanAnswer;
@@ -177,6 +180,25 @@ export class ScanService {
     // A vial scan's input is checked before anything is claimed or written: a scan that cannot be read, or is
     // made at another site, never had an answer stored to replay.
     const input = this.vialInput(ctx, request);
+    try {
+      return await this.attempt(ctx, request, requestHash, input, false);
+    } catch (error) {
+      // Two steps on one vial at once: the second read the vial after waiting for the first. Nothing of this
+      // attempt was kept (its transaction rolled back); again, taking the vial's lock before reading anything.
+      if (!(error instanceof StaleStepRead)) throw error;
+      return this.attempt(ctx, request, requestHash, input, true);
+    }
+  }
+
+  private attempt(
+    ctx: ActorContext,
+    request: ScanRequest,
+    requestHash: string,
+    input: StepInput | VialLookupInput | null,
+    lockFirst: boolean,
+  ): Promise<ScanAnswer> {
+    const actor = ctx.actor;
+    if (actor.kind !== 'user') throw new Error('scans are made by people');
     return this.tx.run(ctx, async (uow) => {
       const now = this.clock.now();
       const claim: ScanClaim = {
@@ -191,15 +213,20 @@ export class ScanService {
       if (input) {
         // The idempotency key's claim, the vial under lock, the site and the target location: one round trip,
         // on this transaction's own connection (a second pool connection per request would starve the pool).
+        // Only a step writes from what it reads; a lookup or a dose pre-check may read as of its start.
         const claimed = await this.custody.claimScanAndLockVial(uow.manager, claim, input.at, {
-          // Only a step writes from what it reads; a lookup or a dose pre-check may read as of its start.
-          lockFirst: input.kind === 'step',
+          lockFirst: lockFirst && input.kind === 'step',
         });
         if (claimed.scanId === null) {
           return replay(
             await this.custody.scanByKey(uow.manager, actor.userId, request.idempotencyKey),
             claim,
           );
+        }
+        // A step whose read waited for another change to the vial read it stale, or (when that change moved it
+        // out of a joined row, e.g. to another site) not at all: both are read again with the lock taken first.
+        if (input.kind === 'step' && !lockFirst && (claimed.stale || claimed.found === null)) {
+          throw new StaleStepRead();
         }
         performed =
           input.kind === 'step'
