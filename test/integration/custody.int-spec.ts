@@ -200,6 +200,7 @@ describe('chain of custody: scan, store, ship, receive', () => {
       'vial.move',
       'vial.pick',
       'vial.pack',
+      'vial.dispatch',
       'vial.receipt',
       'vial.dispense',
       'scan.dose.refused',

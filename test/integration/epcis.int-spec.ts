@@ -136,5 +136,11 @@ describe('EPCIS 2.0 events of production, commissioning and QA disposition', () 
     expect(future.events).toHaveLength(0);
     const bad = await api.request('GET', '/api/epcis/events?nextPageToken=garbage', { token: f.qaToken });
     expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'nextPageToken' });
+    // A day that does not exist is refused, not rolled over into March.
+    const feb31 = await api.request('GET', '/api/epcis/events?GE_eventTime=2026-02-31T00:00:00Z', {
+      token: f.qaToken,
+    });
+    expect(feb31.status).toBe(400);
+    expect(feb31.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'GE_eventTime' });
   });
 });

@@ -11,6 +11,8 @@ export interface UnitOfWork {
    * share the event's round trip to the database (see AuditLog.append).
    */
   audit(entry: AuditEntry, alongside?: AlongsideWrites): Promise<string>;
+  /** Writes one audit event per entry in this transaction, chained in order (see AuditLog.appendMany). */
+  auditMany(entries: readonly AuditEntry[]): Promise<string[]>;
 }
 
 /**
@@ -33,6 +35,7 @@ export class TransactionRunner {
           manager,
           ctx,
           audit: (entry, alongside) => this.auditLog.append(manager, ctx, entry, alongside),
+          auditMany: (entries) => this.auditLog.appendMany(manager, ctx, entries),
         };
         return work(uow);
       });

@@ -71,12 +71,12 @@ export class EpcisEventQuery {
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' })
   @IsOptional()
-  @IsDateString()
+  @IsDateString({ strict: true })
   GE_eventTime?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsDateString()
+  @IsDateString({ strict: true })
   LT_eventTime?: string;
 
   @ApiPropertyOptional({ default: 30, maximum: 1000 })

@@ -65,8 +65,9 @@ describe('toProblem (RFC 9457 problem details)', () => {
         type: 'https://lyotrace.dev/problems/validation-failed',
         title: 'Bad Request',
         status: 400,
-        detail: 'the request is not valid: see errors',
+        detail: 'name: name must be a string',
         code: ProblemCode.ValidationFailed,
+        field: 'name',
         errors: fieldErrors,
       });
     });

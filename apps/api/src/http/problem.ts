@@ -70,9 +70,14 @@ export function toProblem(error: unknown): ProblemDetails {
     return make(error.code, PROBLEM_STATUS[error.code], error.message, { ...error.extensions });
   }
   if (error instanceof RequestValidationError) {
-    return make(ProblemCode.ValidationFailed, 400, 'the request is not valid: see errors', {
-      errors: error.fieldErrors,
-    });
+    // Every problem about input names its field at the top (the first one wrong), and here all of them too.
+    const first = error.fieldErrors[0];
+    return make(
+      ProblemCode.ValidationFailed,
+      400,
+      first ? `${first.field}: ${first.messages.join('; ')}` : 'the request is not valid',
+      { ...(first ? { field: first.field } : {}), errors: error.fieldErrors },
+    );
   }
   if (error instanceof HttpException) {
     // Nest wraps Fastify's own errors (body parsing) in an HttpException whose cause is the original.

@@ -343,6 +343,24 @@ export class ShippingService {
         }
         if (blocked.length > 0) return { blocked, count };
         const userId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
+        // Part 11 §11.10(e) / EU GDP 5.5: every vial that leaves has its own audit event (where it was, that it
+        // is now on the road in this shipper), written with the move, as a receipt does for every vial it takes.
+        await uow.auditMany(
+          containers.flatMap((container) =>
+            contents.get(container.id)!.map((v) => ({
+              action: 'vial.dispatch',
+              entityType: 'vial',
+              entityId: v.id,
+              oldValues: { siteId: from.id, containerId: container.id, state: v.state },
+              newValues: {
+                siteId: null,
+                containerId: container.id,
+                shipmentId: shipment.id,
+                state: VialState.InTransit,
+              },
+            })),
+          ),
+        );
         for (const container of containers) {
           // On the road: the vials stay in their shipper, which is at no site until received.
           await this.batch.moveVials(
