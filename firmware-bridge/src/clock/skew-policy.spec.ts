@@ -1,5 +1,11 @@
 import { ReadingFlag } from '@lyotrace/contracts';
-import { DEFAULT_SKEW, skewOfExchange, skewOfPush, toIngestRecord } from './skew-policy.js';
+import {
+  DEFAULT_SKEW,
+  skewOfExchange,
+  skewOfPush,
+  toIngestRecord,
+  UNREADABLE_CALIBRATION,
+} from './skew-policy.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 
@@ -64,6 +70,13 @@ describe('clock skew policy (PROTOCOL.md §6)', () => {
     expect(lastDay.flags).toEqual([]);
     const after = toIngestRecord({ seq: 7, deviceMs: T0, temperatureC: 5 }, 0, DEFAULT_SKEW, '2026-02-28');
     expect(after.flags).toEqual([ReadingFlag.Uncalibrated]);
+    const unreadable = toIngestRecord(
+      { seq: 8, deviceMs: T0, temperatureC: 5 },
+      0,
+      DEFAULT_SKEW,
+      UNREADABLE_CALIBRATION,
+    );
+    expect(unreadable.flags).toEqual([ReadingFlag.Uncalibrated]);
   });
 
   it('keeps humidity when the device measures it', () => {

@@ -43,6 +43,16 @@ export interface Sample {
  * are traceable; 21 CFR 11.10(e)). The skew applied is the one measured at the contact that delivered the
  * record (PROTOCOL.md §6).
  */
+/**
+ * A calibration due date a device reported that is no date (month 13, 31 February): nothing shows the logger is
+ * calibrated, so its readings are treated as past calibration (and the date itself is never sent on).
+ */
+export const UNREADABLE_CALIBRATION = 'unreadable';
+
+/** Epoch ms from which readings count as uncalibrated: the day after the due date (UTC); always, if unreadable. */
+const uncalibratedFrom = (due: string): number =>
+  due === UNREADABLE_CALIBRATION ? Number.NEGATIVE_INFINITY : Date.parse(`${due}T00:00:00Z`) + 86_400_000;
+
 export function toIngestRecord(
   sample: Sample,
   skewMs: number,
@@ -59,8 +69,7 @@ export function toIngestRecord(
   if (correct) flags.push(ReadingFlag.ClockCorrected);
   // EU GDP 9.2 / Annex 11 §4: a reading from a logger past its calibration is kept but marked, and cannot
   // support a release decision. Due date = valid through the end of that day (UTC).
-  if (calibrationDue && timeMs >= Date.parse(`${calibrationDue}T00:00:00Z`) + 86_400_000)
-    flags.push(ReadingFlag.Uncalibrated);
+  if (calibrationDue && timeMs >= uncalibratedFrom(calibrationDue)) flags.push(ReadingFlag.Uncalibrated);
   const record: IngestRecord = {
     seq: sample.seq,
     deviceTime: new Date(sample.deviceMs).toISOString(),

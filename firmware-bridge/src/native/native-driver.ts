@@ -1,7 +1,7 @@
 import { type IngestDevice, LoggerProtocol } from '@lyotrace/contracts';
 import { LogThrottle } from '../bridge-log.js';
 import { hex } from '../codec/checksums.js';
-import { skewOfExchange, skewOfPush, toIngestRecord } from '../clock/skew-policy.js';
+import { skewOfExchange, skewOfPush, toIngestRecord, UNREADABLE_CALIBRATION } from '../clock/skew-policy.js';
 import {
   abortable,
   type DeviceDriver,
@@ -360,7 +360,11 @@ class NativeLogger {
       model: ident.model || 'unknown',
       firmware: ident.firmware,
     };
-    if (ident.calibrationDue) device.calibrationDue = ident.calibrationDue;
+    if (ident.calibrationDue === UNREADABLE_CALIBRATION) {
+      this.ctx.log.warn(
+        `${this.ctx.name}: logger ${ident.serial} reports a calibration due date that is no date: its readings are marked uncalibrated`,
+      );
+    } else if (ident.calibrationDue) device.calibrationDue = ident.calibrationDue;
     const details = {
       batteryPct: ident.batteryPct,
       intervalS: ident.intervalS,

@@ -1,3 +1,4 @@
+import { UNREADABLE_CALIBRATION } from '../clock/skew-policy.js';
 import { crc16Ccitt, crc16Modbus, crc32, fromHex, hex, sum8 } from '../codec/checksums.js';
 import { newLinkCounters } from '../devices/link-counters.js';
 import { NativeFrameParser, type ParserFault } from './native-frame-parser.js';
@@ -226,6 +227,16 @@ describe('native payloads', () => {
       next: 1301,
       capacity: 4096,
     });
+  });
+
+  it('reads an impossible calibration date as unreadable, never as a date to send on', () => {
+    const feb31 = identifyPayload();
+    feb31[44] = 2;
+    feb31[45] = 31;
+    expect(decodeIdentify(feb31).calibrationDue).toBe(UNREADABLE_CALIBRATION);
+    const none = identifyPayload();
+    none.writeUInt16LE(0, 42);
+    expect(decodeIdentify(none).calibrationDue).toBeNull();
   });
 
   it('accepts appended fields and refuses a short payload or an empty serial', () => {

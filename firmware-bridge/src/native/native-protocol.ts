@@ -1,3 +1,5 @@
+import { isCalendarDate } from '@lyotrace/domain';
+import { UNREADABLE_CALIBRATION } from '../clock/skew-policy.js';
 import { crc16Ccitt } from '../codec/checksums.js';
 
 /** Framing constants of PROTOCOL.md §1. */
@@ -153,7 +155,7 @@ export interface NativeIdentity {
   /** 0–100, or null when unknown. */
   batteryPct: number | null;
   missionRunning: boolean;
-  /** `YYYY-MM-DD`, or null when the device does not know. */
+  /** `YYYY-MM-DD`, null when the device does not know, UNREADABLE_CALIBRATION when it sent no real date. */
   calibrationDue: string | null;
   deviceMs: number;
   lowest: number;
@@ -175,6 +177,7 @@ export function decodeIdentify(payload: Buffer): NativeIdentity {
   if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(serial))
     throw new MalformedPayloadError(NativeType.Identify | REPLY_BIT, IDENTIFY_BYTES, payload.length);
   const year = payload.readUInt16LE(42);
+  const due = `${String(year).padStart(4, '0')}-${String(payload[44]).padStart(2, '0')}-${String(payload[45]).padStart(2, '0')}`;
   const battery = payload[40]!;
   return {
     serial: serial.trimEnd(),
@@ -183,10 +186,7 @@ export function decodeIdentify(payload: Buffer): NativeIdentity {
     intervalS: payload.readUInt32LE(36),
     batteryPct: battery === 0xff ? null : battery,
     missionRunning: payload[41] === 1,
-    calibrationDue:
-      year === 0
-        ? null
-        : `${String(year).padStart(4, '0')}-${String(payload[44]).padStart(2, '0')}-${String(payload[45]).padStart(2, '0')}`,
+    calibrationDue: year === 0 ? null : isCalendarDate(due) ? due : UNREADABLE_CALIBRATION,
     deviceMs: Number(payload.readBigInt64LE(46)),
     lowest: payload.readUInt32LE(54),
     next: payload.readUInt32LE(58),
