@@ -26,6 +26,7 @@ import {
   EpcisRepository,
   TransactionRunner,
 } from '@lyotrace/persistence';
+import { toDosableVial } from './custody/custody-views.js';
 import { scanSubject, unknownVial } from './custody/scan-input.js';
 import { SignatureService } from './signature.service.js';
 
@@ -173,19 +174,7 @@ export class DoseService {
           throw unknownVial(scan.gtin, scan.serial);
         }
         const reasons = doseBlocks(
-          {
-            lotStatus: vial.lot_status,
-            state: vial.state,
-            recalled: vial.recall_id !== null,
-            expiry: vial.expiry,
-            hold: vial.hold,
-            exposureOutOfRangeS: vial.exposure_out_of_range_s,
-            stabilityBudgetS: vial.stability_budget_s,
-            holderSiteId: vial.holder_site_id,
-            timeZone: vial.timezone,
-            dosed: await this.doses.isDosed(m, vial.id),
-            lotCode: vial.lot_code,
-          },
+          toDosableVial(vial, await this.doses.isDosed(m, vial.id)),
           clinic.siteId,
           input.administeredAt,
           { lot: scan.lot, expiry: scan.expiry },

@@ -1,5 +1,5 @@
 import type { VialHolderView } from '@lyotrace/contracts';
-import { type CustodyVial } from '@lyotrace/domain';
+import { type CustodyVial, type DosableVial } from '@lyotrace/domain';
 import type {
   ContainerEntity,
   CustodyIntervalRow,
@@ -57,6 +57,14 @@ export const toCustodyVial = (v: CustodyVialRow): CustodyVial => ({
   locationId: v.location_id,
   containerId: v.container_id,
   openStep: v.open_step,
+});
+
+/** A vial as the dose rules judge it (doseBlocks): its custody, its clinic's zone, whether it was dosed. */
+export const toDosableVial = (v: CustodyVialRow, dosed: boolean): DosableVial => ({
+  ...toCustodyVial(v),
+  timeZone: v.timezone,
+  dosed,
+  lotCode: v.lot_code,
 });
 
 export interface CustodyIntervalView {

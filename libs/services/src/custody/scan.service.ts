@@ -36,7 +36,7 @@ import {
   type VialAtStepQuery,
   type VialChange,
 } from '@lyotrace/persistence';
-import { toCustodyVial, toVialCustodyView, type VialCustodyView } from './custody-views.js';
+import { toCustodyVial, toDosableVial, toVialCustodyView, type VialCustodyView } from './custody-views.js';
 import { ReceiptService } from './receipt.service.js';
 import { scanSubject, unknownVial } from './scan-input.js';
 
@@ -413,20 +413,11 @@ export class ScanService {
     now: Date,
   ): ScanAnswer {
     const clinicId = ctx.actor.kind === 'user' ? (ctx.actor.siteId ?? '') : '';
-    const reasons = doseBlocks(
-      {
-        ...toCustodyVial(vial),
-        timeZone: vial.timezone,
-        dosed: vial.state === VialState.Dispensed,
-        lotCode: vial.lot_code,
-      },
-      clinicId,
-      now,
-      {
-        ...(label.lot !== undefined ? { lot: label.lot } : {}),
-        ...(label.expiry !== undefined ? { expiry: label.expiry } : {}),
-      },
-    );
+    // Every dose dispenses its vial (one dose record per vial): dispensed is dosed, with no query of its own.
+    const reasons = doseBlocks(toDosableVial(vial, vial.state === VialState.Dispensed), clinicId, now, {
+      ...(label.lot !== undefined ? { lot: label.lot } : {}),
+      ...(label.expiry !== undefined ? { expiry: label.expiry } : {}),
+    });
     return {
       scanId,
       action: ScanAction.Dose,
