@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { basename, dirname } from 'node:path';
 import tty from 'node:tty';
+import { SocatPair } from '../../firmware-bridge/simulator/socat-pair.js';
 
 /**
  * Test-side devices for the bridge tests: a socat pty pair (the bridge opens A, the scripted device B),
@@ -12,42 +13,28 @@ import tty from 'node:tty';
 
 // ---------------------------------------------------------------------------------------------- pty pair
 
+/**
+ * The bridge's pty pair: the bridge opens `a`, the scripted device `b` (both in one folder). socat is driven by
+ * the simulator's SocatPair, which shares no code with the bridge either; stop() kills socat with SIGKILL (an
+ * abrupt unplug) and removes the links.
+ */
 export class PtyPair {
-  private proc: ChildProcess | null = null;
+  private readonly pair: SocatPair;
 
   constructor(
     readonly a: string,
     readonly b: string,
-  ) {}
-
-  /** `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B`, waiting for both links. */
-  async start(): Promise<void> {
-    for (const link of [this.a, this.b]) rmSync(link, { force: true });
-    const proc = spawn(
-      'socat',
-      ['-d', '-d', `pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    proc.stderr?.resume();
-    this.proc = proc;
-    const deadline = Date.now() + 5_000;
-    while (!existsSync(this.a) || !existsSync(this.b)) {
-      if (Date.now() > deadline) throw new Error('socat did not create the pty pair');
-      if (proc.exitCode !== null) throw new Error(`socat exited with ${proc.exitCode}`);
-      await pause(20);
-    }
+  ) {
+    if (dirname(a) !== dirname(b)) throw new Error('PtyPair: both ends go in one folder');
+    this.pair = new SocatPair(dirname(a), { host: basename(a), device: basename(b) });
   }
 
-  /** kill socat: both sides hang up (the simplest unplug). */
+  start(): Promise<void> {
+    return this.pair.start();
+  }
+
   async stop(): Promise<void> {
-    const proc = this.proc;
-    this.proc = null;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
+    await this.pair.stop('SIGKILL');
     for (const link of [this.a, this.b]) rmSync(link, { force: true });
   }
 }
