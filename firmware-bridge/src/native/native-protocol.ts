@@ -110,15 +110,6 @@ export function setClockRequest(tag: number, hostMs: number): Buffer {
   return encodeFrame(NativeType.SetClock, tag, p);
 }
 
-export function setIntervalRequest(tag: number, seconds: number): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt32LE(seconds, 0);
-  return encodeFrame(NativeType.SetInterval, tag, p);
-}
-
-export const missionRequest = (tag: number, start: boolean): Buffer =>
-  encodeFrame(start ? NativeType.MissionStart : NativeType.MissionStop, tag);
-
 // ---- replies and pushes (device → host) ----
 
 export interface NativeRecord {
@@ -218,16 +209,6 @@ export function decodeAck(payload: Buffer): { acked: number; lowest: number } {
 export function decodeSetClock(payload: Buffer): { beforeMs: number; afterMs: number } {
   need(NativeType.SetClock | REPLY_BIT, payload, 16);
   return { beforeMs: Number(payload.readBigInt64LE(0)), afterMs: Number(payload.readBigInt64LE(8)) };
-}
-
-export function decodeMission(type: number, payload: Buffer): { running: boolean; next: number } {
-  need(type, payload, 5);
-  return { running: payload[0] === 1, next: payload.readUInt32LE(1) };
-}
-
-export function decodeInterval(payload: Buffer): { intervalS: number } {
-  need(NativeType.SetInterval | REPLY_BIT, payload, 4);
-  return { intervalS: payload.readUInt32LE(0) };
 }
 
 export function decodeLive(payload: Buffer): { deviceMs: number; record: NativeRecord } {

@@ -27,8 +27,6 @@ export interface SerialLink {
   /** Resolves once, when the link is gone for whatever reason. */
   readonly closed: Promise<LinkClosed>;
   readonly isOpen: boolean;
-  /** Discards what the OS holds unread (stale bytes after a timeout). */
-  flushInput(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,11 +117,6 @@ class NodeSerialLink implements SerialLink {
   onData(listener: (chunk: Buffer) => void): () => void {
     this.port.on('data', listener);
     return () => this.port.off('data', listener);
-  }
-
-  flushInput(): Promise<void> {
-    if (!this.open) return Promise.resolve();
-    return new Promise((resolve) => this.port.flush(() => resolve()));
   }
 
   close(): Promise<void> {
