@@ -65,17 +65,24 @@ fi
 # Compile first: a type error fails here, before any data is touched.
 ensure_build
 
-say "recreating database $BENCH_DB_NAME and flushing Redis db $BENCH_REDIS_DB…"
-# Connect to the dev database (always there) to drop and create the other one; WITH (FORCE) ends the
-# sessions of a crashed previous run. Separate -c: DROP DATABASE cannot run inside a transaction.
-PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10} PGOPTIONS='-c client_min_messages=warning' \
-  psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $BENCH_DB_NAME WITH (FORCE)" \
-  -c "CREATE DATABASE $BENCH_DB_NAME" || die "could not recreate $BENCH_DB_NAME"
+# BENCH_KEEP_DB=1 keeps an existing $BENCH_DB_NAME (for iterating on one benchmark: the trace bench then reuses
+# the graph it generated last time instead of spending ~40 s on a new one). Figures to report: without it.
+if [[ ${BENCH_KEEP_DB:-0} == 1 ]] && [[ $(PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10} psql -X -qAt "$DATABASE_URL" \
+  -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB_NAME'") == 1 ]]; then
+  say "BENCH_KEEP_DB=1: keeping database $BENCH_DB_NAME; flushing Redis db $BENCH_REDIS_DB…"
+else
+  say "recreating database $BENCH_DB_NAME and flushing Redis db $BENCH_REDIS_DB…"
+  # Connect to the dev database (always there) to drop and create the other one; WITH (FORCE) ends the
+  # sessions of a crashed previous run. Separate -c: DROP DATABASE cannot run inside a transaction.
+  PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10} PGOPTIONS='-c client_min_messages=warning' \
+    psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $BENCH_DB_NAME WITH (FORCE)" \
+    -c "CREATE DATABASE $BENCH_DB_NAME" || die "could not recreate $BENCH_DB_NAME"
+fi
 tls=()
 [[ $BENCH_REDIS_URL == rediss://* ]] && tls=(--tls)
 timeout 10 redis-cli "${tls[@]}" --no-auth-warning -u "$BENCH_REDIS_URL" flushdb >/dev/null ||
   die "could not flush Redis db $BENCH_REDIS_DB"
 
 rc=0
-node --enable-source-maps dist/test/bench/run-all.js "$@" || rc=$?
+node --enable-source-maps ${LYOTRACE_NODE_FLAGS:-} "$DIST_DIR/test/bench/run-all.js" "$@" || rc=$?
 exit "$rc"

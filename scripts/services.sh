@@ -467,6 +467,9 @@ pg_write_conf() {
     # Same as the docker image, whatever the host's timezone is.
     echo "timezone = 'UTC'"
     echo "log_timezone = 'UTC'"
+    # PostgreSQL's 128 MB default holds not even one large lot genealogy's vials and their indexes: a trace of
+    # a master cell bank then re-reads them from the OS cache on every request (bench:trace).
+    echo "shared_buffers = '512MB'"
   } >"$conf"
   is_root && chown "$PG_OS_USER:" -- "$conf"
   return 0

@@ -294,7 +294,8 @@ export interface CpuSnapshot {
   busyMs: number;
   totalMs: number;
   proc: NodeJS.CpuUsage;
-  services: number | null;
+  /** CPU ms of each PostgreSQL and Redis process by pid (null: no /proc). */
+  services: ReadonlyMap<number, number> | null;
   wallNs: bigint;
 }
 
@@ -303,17 +304,17 @@ const CLOCK_TICK_MS = 10;
 const SERVICE_COMMANDS = new Set(['postgres', 'redis-server']);
 
 /**
- * CPU time (ms) of every PostgreSQL and Redis process on this host, from /proc; null where there is no /proc.
+ * CPU time (ms) of every PostgreSQL and Redis process on this host, by pid, from /proc; null where there is no /proc.
  * By command name: another checkout's idle servers count too, but they cost next to nothing.
  */
-function servicesCpuMs(): number | null {
+function servicesCpuMs(): Map<number, number> | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return null;
   }
-  let ticks = 0;
+  const byPid = new Map<number, number>();
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     let stat: string;
@@ -326,9 +327,9 @@ function servicesCpuMs(): number | null {
     if (!SERVICE_COMMANDS.has(stat.slice(stat.indexOf('(') + 1, close))) continue;
     // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
     const fields = stat.slice(close + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    byPid.set(Number(pid), (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
   }
-  return ticks * CLOCK_TICK_MS;
+  return byPid;
 }
 
 export function cpuSnapshot(): CpuSnapshot {
@@ -367,11 +368,11 @@ export function cpuSince(from: CpuSnapshot): CpuShare {
   const capacityMs = (Number(now.wallNs - from.wallNs) / 1e6) * cpus().length;
   const pct = (ms: number): number => (capacityMs > 0 ? (100 * ms) / capacityMs : 0);
   const procPct = pct((now.proc.user - from.proc.user + now.proc.system - from.proc.system) / 1000);
-  // A backend that exits within the window takes its time with it: services are a slight underestimate.
-  const servicesPct =
-    now.services === null || from.services === null
-      ? Number.NaN
-      : pct(Math.max(0, now.services - from.services));
+  // Per process, so that another server's backends ending meanwhile take nothing away from ours. A backend that
+  // exits within the window takes its time with it: services are a slight underestimate.
+  let servicesMs = 0;
+  for (const [pid, ms] of now.services ?? []) servicesMs += Math.max(0, ms - (from.services?.get(pid) ?? 0));
+  const servicesPct = now.services === null || from.services === null ? Number.NaN : pct(servicesMs);
   const foreignPct = Math.max(0, hostPct - procPct - (Number.isNaN(servicesPct) ? 0 : servicesPct));
   return { hostPct, procPct, servicesPct, foreignPct };
 }

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import QueryStream from 'pg-query-stream';
 import { Role, SiteKind } from '@lyotrace/contracts';
 import { currentEnvironment } from '@lyotrace/config';
 import { formatElementString, gs1CheckDigit } from '@lyotrace/domain';
-import { SESSION_OPTIONS, TRACE_SQL, TRACE_STREAM_BATCH, type TraceVialRow } from '@lyotrace/persistence';
-import { toTraceVial } from '@lyotrace/services';
+import { SESSION_OPTIONS, TRACE_SQL, VialTupleStream } from '@lyotrace/persistence';
+import { vialLineFormat } from '@lyotrace/services';
 import { FACTORY_PASSWORD, makeSite, makeUser } from '../support/factories.js';
 import {
   assertClean,
@@ -14,6 +13,7 @@ import {
   benchServices,
   type Cell,
   contentionNotes,
+  type CpuShare,
   cpuCell,
   cpuSince,
   cpuSnapshot,
@@ -53,9 +53,15 @@ import {
  *   forward_lot        GET /api/trace/forward?ref=<finished lot code>  (JSON, 100 vials) target p95 ≤ 20 ms
  *   forward_mcb_stream GET /api/trace/forward?ref=<MCB>&format=ndjson  all 10⁶ vials, target ≤ 5 s
  * The latency targets are checked at 8 clients (the machine saturated: mostly queueing) and at 1 client
- * (_c1: the time one trace takes). Each has a raw SQL twin (_raw): the repository's queries for the same
- * trace on a pg pool of the API's size, reported as API/raw ratios; and every query is EXPLAIN ANALYZEd once
- * (planning vs execution time, tables read whole), which is where a missed target shows its cause.
+ * (_c1: the time one trace takes). Each has a raw SQL twin (_raw): the statements the repository runs for the
+ * same trace — the one that says what the ref is, then the trace itself — as it runs them (named prepared
+ * statements, one after the other) on a pg pool of the API's size, reported as API/raw ratios; and every query
+ * is EXPLAIN ANALYZEd (planning vs execution time, tables read whole), which is where a missed target shows its
+ * cause. The stream's twin is the repository's own snapshot + cursor code on a direct connection, with and
+ * without the NDJSON lines.
+ *
+ * BENCH_KEEP_DB=1 (scripts/bench.sh keeps the database) reuses a complete graph of the same size left by an
+ * earlier run instead of generating it again: for iterating, not for figures to report.
  *
  * Sizes can be lowered for a quick check that it runs: BENCH_TRACE_WCBS (default 10; each WCB is a tenth of the
  * graph) and BENCH_TRACE_VIALS_PER_LOT (default 100). The targets are meant for the full size only.
@@ -74,6 +80,16 @@ const HARVESTS_PER_EXPANSION = 10;
 /** One pool per harvest index, each pooling that harvest and the next one of the same expansion. */
 const FINISHED_PER_POOL = 10;
 const VIALS_PER_LOT = envInt('BENCH_TRACE_VIALS_PER_LOT', 100);
+/** scripts/bench.sh kept the database (BENCH_KEEP_DB=1): a complete graph of the same size is reused. */
+const REUSE_GRAPH = currentEnvironment().BENCH_KEEP_DB === '1';
+/**
+ * BENCH_TRACE_ONLY=backward_dose_c1,stream,explain: only those parts (scenario labels, `stream`, `explain`), for
+ * iterating on one of them. Unset: everything, as reported.
+ */
+const ONLY = ((raw) => (raw ? new Set(raw.split(',').map((x) => x.trim())) : null))(
+  currentEnvironment().BENCH_TRACE_ONLY,
+);
+const wanted = (part: string): boolean => ONLY === null || ONLY.has(part);
 const EXPANSIONS = WCBS * EXPANSIONS_PER_WCB;
 const HARVESTS = EXPANSIONS * HARVESTS_PER_EXPANSION;
 const POOLS = HARVESTS;
@@ -386,6 +402,8 @@ interface Generated {
     patients: number;
   };
   mcbId: string;
+  /** Taken over from a previous run (BENCH_KEEP_DB=1): no generation figures. */
+  reused: boolean;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -447,29 +465,12 @@ async function generate(
   // autovacuum (or the first readers) in the middle of a measurement.
   const [, vacuumMs] = await timed(async () => {
     for (const table of GENEALOGY_TABLES) await db.query(`VACUUM (ANALYZE) ${table}`);
+    // Likewise the load's half a gigabyte of dirty pages: written now, not by the checkpointer during the
+    // measurements (it needs superuser or pg_checkpoint; without it, the run goes on as before).
+    await db.query('CHECKPOINT').catch((error: Error) => progress(`trace: no CHECKPOINT (${error.message})`));
   });
 
-  const counts = await db.query<{
-    lots: string;
-    transformations: string;
-    edges: string;
-    vials: string;
-    doses: string;
-    patients: string;
-  }>(
-    `SELECT (SELECT count(*) FROM lot) AS lots, (SELECT count(*) FROM transformation) AS transformations,
-            (SELECT count(*) FROM lot_edge) AS edges, (SELECT count(*) FROM vial) AS vials,
-            (SELECT count(*) FROM dose) AS doses, (SELECT count(*) FROM patient) AS patients`,
-  );
-  const c = counts.rows[0]!;
-  const generated = {
-    lots: Number(c.lots),
-    transformations: Number(c.transformations),
-    edges: Number(c.edges),
-    vials: Number(c.vials),
-    doses: Number(c.doses),
-    patients: Number(c.patients),
-  };
+  const generated = await graphCounts(db);
   if (
     generated.lots !== LOTS ||
     generated.vials !== VIALS ||
@@ -481,7 +482,43 @@ async function generate(
     );
   }
   const mcb = await db.query<{ id: string }>(`SELECT id FROM lot WHERE code = $1`, [MCB_CODE]);
-  return { loadMs, vacuumMs, steps, counts: generated, mcbId: mcb.rows[0]!.id };
+  return { loadMs, vacuumMs, steps, counts: generated, mcbId: mcb.rows[0]!.id, reused: false };
+}
+
+/** Counts of the generated tables (what generate() checks, and what a kept graph must match). */
+async function graphCounts(db: pg.Client): Promise<Generated['counts']> {
+  const counts = await db.query<Record<keyof Generated['counts'], string>>(
+    `SELECT (SELECT count(*) FROM lot) AS lots, (SELECT count(*) FROM transformation) AS transformations,
+            (SELECT count(*) FROM lot_edge) AS edges, (SELECT count(*) FROM vial) AS vials,
+            (SELECT count(*) FROM dose) AS doses, (SELECT count(*) FROM patient) AS patients`,
+  );
+  const c = counts.rows[0]!;
+  return {
+    lots: Number(c.lots),
+    transformations: Number(c.transformations),
+    edges: Number(c.edges),
+    vials: Number(c.vials),
+    doses: Number(c.doses),
+    patients: Number(c.patients),
+  };
+}
+
+/**
+ * The graph a previous run left in a kept database (scripts/bench.sh with BENCH_KEEP_DB=1), if it is complete
+ * and of this run's size; null otherwise (then the database must be empty, or generation fails on its keys).
+ */
+async function keptGraph(db: pg.Client): Promise<Generated | null> {
+  const counts = await graphCounts(db);
+  if (
+    counts.lots !== LOTS ||
+    counts.vials !== VIALS ||
+    counts.doses !== DOSES ||
+    counts.patients !== PATIENTS
+  )
+    return null;
+  const mcb = await db.query<{ id: string }>(`SELECT id FROM lot WHERE code = $1`, [MCB_CODE]);
+  if (!mcb.rows[0]) return null;
+  return { loadMs: 0, vacuumMs: 0, steps: [], counts, mcbId: mcb.rows[0].id, reused: true };
 }
 
 // ── samples ──
@@ -777,6 +814,8 @@ interface StreamRun {
   bytes: number;
   vials: number;
   peakRssMb: number;
+  /** Who used the CPUs meanwhile: a slow run with foreign load says so. */
+  cpu: CpuShare;
 }
 
 function streamThroughApi(url: string, token: string): Promise<StreamClientResult> {
@@ -807,12 +846,15 @@ async function measureApiStream(api: BenchApi, token: string, run: number): Prom
   progress(`trace: forward_mcb_stream through the API, run ${run} (10⁶ vials as NDJSON)…`);
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  const cpu = cpuSnapshot();
   let r: StreamClientResult;
   try {
     r = await streamThroughApi(`${api.baseUrl}${forwardPath(MCB_CODE)}&format=ndjson`, token);
   } finally {
     clearInterval(sampler);
   }
+  const share = cpuSince(cpu);
+  warnIfShared(`forward_mcb_stream run ${run}`, share.foreignPct);
   const head = JSON.parse(r.head) as { type?: string; vialTotal?: number };
   const expectedLines = 1 + MCB_DESCENDANT_LOTS + MCB_DESCENDANT_EDGES + VIALS;
   if (
@@ -834,16 +876,22 @@ async function measureApiStream(api: BenchApi, token: string, run: number): Prom
     bytes: r.bytes,
     vials: r.vials,
     peakRssMb: peakRss / 2 ** 20,
+    cpu: share,
   };
 }
 
-/** The raw twin of the stream: the same cursor query through pg-query-stream, in the repository's batch size. */
+/**
+ * The raw twin of the stream: what the repository does for it, on a direct connection — one read-only
+ * REPEATABLE READ snapshot, the graph statement, the site codes, then the same cursor (VialTupleStream, same
+ * batch size, same prefetch). `ndjson`: also the same NDJSON lines (vialLineFormat), in-process; otherwise the
+ * batches are only counted (PostgreSQL, the wire and the tuple parsing alone).
+ */
 async function measureRawStream(
   databaseUrl: string,
   mcbId: string,
   run: number,
   ndjson: boolean,
-): Promise<{ seconds: number; rows: number; bytes: number }> {
+): Promise<{ seconds: number; rows: number; bytes: number; cpu: CpuShare }> {
   progress(`trace: forward_mcb_stream raw SQL${ndjson ? ' + NDJSON lines in-process' : ''}, run ${run}…`);
   const client = new pg.Client({
     connectionString: databaseUrl,
@@ -852,22 +900,46 @@ async function measureRawStream(
   });
   await client.connect();
   try {
+    const cpu = cpuSnapshot();
     const started = performance.now();
-    const stream = client.query(new QueryStream(SQL.streamVials, [mcbId], { batchSize: TRACE_STREAM_BATCH }));
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const graph = await client.query<{ lots: { id: string; code: string }[] }>({
+      name: 'bench_forward_graph',
+      text: SQL.forwardGraph,
+      values: [mcbId],
+    });
+    const sites = await client.query<{ id: string; code: string }>({
+      name: 'bench_site_codes',
+      text: SQL.siteCodes,
+      values: [],
+    });
+    const lots = graph.rows[0]!.lots;
+    let rows = 0;
+    const lines = vialLineFormat(
+      new Map(lots.map((l) => [l.id, l.code])),
+      new Map(sites.rows.map((x) => [x.id, x.code])),
+    );
+    const stream = new VialTupleStream(
+      client,
+      lots.map((l) => l.id),
+      (batch) => {
+        rows += batch.length;
+        return ndjson ? lines(batch) : 'x';
+      },
+      async () => {
+        await client.query('COMMIT');
+      },
+    );
     // Consumed as the API consumes it (events, as pipe() does), not by async iteration.
-    const { rows, bytes } = await new Promise<{ rows: number; bytes: number }>((resolve, reject) => {
-      let rows = 0;
+    const bytes = await new Promise<number>((resolve, reject) => {
       let bytes = 0;
-      stream.on('data', (row: TraceVialRow) => {
-        rows += 1;
-        if (ndjson) bytes += `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`.length;
-      });
-      stream.once('end', () => resolve({ rows, bytes }));
+      stream.on('data', (chunk: string) => (bytes += chunk.length));
+      stream.once('close', () => resolve(bytes));
       stream.once('error', reject);
     });
     const seconds = (performance.now() - started) / 1000;
     if (rows !== VIALS) throw new Error(`raw stream of ${MCB_CODE}: ${rows} rows, expected ${VIALS}`);
-    return { seconds, rows, bytes };
+    return { seconds, rows, bytes: ndjson ? bytes : 0, cpu: cpuSince(cpu) };
   } finally {
     await client.end();
   }
@@ -942,7 +1014,12 @@ export async function run(): Promise<void> {
   const busyWarning = await idleCheck();
   const { databaseUrl } = benchServices();
   const api = await BenchApi.start();
-  const db = new pg.Client({ connectionString: databaseUrl, application_name: 'lyotrace-bench-gen' });
+  // The API's session settings here too: EXPLAIN must plan as the API does.
+  const db = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'lyotrace-bench-gen',
+    options: SESSION_OPTIONS,
+  });
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: api.config.DB_POOL_SIZE,
@@ -956,49 +1033,58 @@ export async function run(): Promise<void> {
   const raws: Measurement[] = [];
   const anatomies: Anatomy[] = [];
   const apiStreams: StreamRun[] = [];
-  const rawStreams: { seconds: number }[] = [];
-  let rawNdjson: { seconds: number; bytes: number };
+  const rawStreams: { seconds: number; cpu: CpuShare }[] = [];
+  let rawNdjson: { seconds: number; bytes: number; cpu: CpuShare } | undefined;
   let generated: Generated;
   try {
     await db.connect();
-    progress(`trace: a production site and user, ${CLINICS} clinics and their nurses…`);
+    progress(`trace: a production site and user…`);
     const site = await makeSite(api.app, SiteKind.Production);
     const user = await makeUser(api.app, Role.Production, { siteId: site.id });
-    const clinics: BenchClinic[] = [];
-    for (let i = 0; i < CLINICS; i += 1) {
-      const clinic = await makeSite(api.app, SiteKind.Clinic);
-      const nurse = await makeUser(api.app, Role.Clinic, { siteId: clinic.id });
-      clinics.push({ siteId: clinic.id, userId: nurse.id, username: nurse.username });
-    }
     const token = await api.login(user.username, FACTORY_PASSWORD);
     const auth = { authorization: `Bearer ${token}` };
 
-    progress(
-      `trace: generating ${LOTS} lots, ${VIALS} vials and ${DOSES} doses with set-based SQL, then VACUUM (ANALYZE)…`,
-    );
-    generated = await generate(db, site.id, user.id, clinics);
-    progress(
-      `trace: generated in ${(generated.loadMs / 1000).toFixed(1)} s + ${(generated.vacuumMs / 1000).toFixed(1)} s VACUUM (ANALYZE)`,
-    );
+    const kept = REUSE_GRAPH ? await keptGraph(db) : null;
+    if (kept) {
+      generated = kept;
+      progress('trace: BENCH_KEEP_DB=1 and the graph of a previous run is complete: reusing it');
+    } else {
+      progress(`trace: ${CLINICS} clinics and their nurses…`);
+      const clinics: BenchClinic[] = [];
+      for (let i = 0; i < CLINICS; i += 1) {
+        const clinic = await makeSite(api.app, SiteKind.Clinic);
+        const nurse = await makeUser(api.app, Role.Clinic, { siteId: clinic.id });
+        clinics.push({ siteId: clinic.id, userId: nurse.id, username: nurse.username });
+      }
+      progress(
+        `trace: generating ${LOTS} lots, ${VIALS} vials and ${DOSES} doses with set-based SQL, then VACUUM (ANALYZE) + CHECKPOINT…`,
+      );
+      generated = await generate(db, site.id, user.id, clinics);
+      progress(
+        `trace: generated in ${(generated.loadMs / 1000).toFixed(1)} s + ${(generated.vacuumMs / 1000).toFixed(1)} s VACUUM (ANALYZE) + CHECKPOINT`,
+      );
+    }
     const { vials, lots, doses } = await sample(db);
     await checkOnce(api, token, vials[0]!, lots[0]!, doses[0]!);
 
-    // The raw twins: the repository's queries for one trace, run as the repository runs them (in parallel).
-    const backwardSql = (p: pg.Pool, i: number) => {
-      const lot = vials[i]!.lotId;
-      return Promise.all([p.query(SQL.backwardLots, [lot]), p.query(SQL.backwardEdges, [lot])]);
+    // The raw twins: the statements the repository runs for one trace (resolving the ref, then the trace), as
+    // it runs them: named prepared statements on a pooled connection, one after the other.
+    const prepared = (p: pg.Pool, name: keyof typeof SQL, values: unknown[]) =>
+      p.query({ name: `bench_${name}`, text: SQL[name], values });
+    const backwardSql = async (p: pg.Pool, i: number) => {
+      const vial = vials[i]!;
+      await prepared(p, 'idRef', [vial.id]);
+      return prepared(p, 'backwardChain', [vial.lotId, vial.id]);
     };
-    const forwardSql = (p: pg.Pool, i: number) => {
-      const lot = lots[i]!.id;
-      return Promise.all([
-        p.query(SQL.forwardLots, [lot]),
-        p.query(SQL.forwardEdges, [lot]),
-        p.query(SQL.forwardCount, [lot]),
-        p.query(SQL.forwardVials, [lot, null, 1001]),
-      ]);
+    const forwardSql = async (p: pg.Pool, i: number) => {
+      const lot = await prepared(p, 'lotByCode', [lots[i]!.code]);
+      return prepared(p, 'forwardFirstPage', [(lot.rows[0] as { id: string }).id, 1001]);
     };
-    // patient → dose → vial → lot → … → donor is one statement: its raw twin is that statement.
-    const doseSql = (p: pg.Pool, i: number) => p.query(SQL.doseChain, [doses[i]!.id]);
+    // patient → dose → vial → lot → … → donor is one statement, after the one that says what the id is.
+    const doseSql = async (p: pg.Pool, i: number) => {
+      await prepared(p, 'idRef', [doses[i]!.id]);
+      return prepared(p, 'doseChain', [doses[i]!.id]);
+    };
     const doseIds = doses.map((d) => backwardPath(d.id));
     const vialIds = vials.map((v) => backwardPath(v.id));
     const vialScans = shuffle([...vials]).map((v) => backwardPath(v.elementString));
@@ -1061,7 +1147,7 @@ export async function run(): Promise<void> {
         target: TARGET_FORWARD_P95_MS,
       },
     ];
-    for (const step of plan) {
+    for (const step of plan.filter((p) => wanted(p.label))) {
       let raw: Measurement | undefined;
       if (step.raw) {
         const work = step.raw;
@@ -1074,27 +1160,30 @@ export async function run(): Promise<void> {
       scenarios.push({ ...m, raw, target: step.target });
     }
 
-    progress('trace: EXPLAIN (ANALYZE) of each query…');
-    const vialLot = vials[0]!.lotId;
+    if (wanted('explain')) progress('trace: EXPLAIN (ANALYZE) of each query…');
     const lot = lots[0]!.id;
+    const mcbLots = await db.query<{ ids: string[] }>(
+      `WITH RECURSIVE ${'down(id) AS (SELECT $1::uuid UNION SELECT e.child_lot_id FROM lot_edge e JOIN down ON e.parent_lot_id = down.id WHERE e.valid)'}
+       SELECT array_agg(id) AS ids FROM down`,
+      [generated.mcbId],
+    );
     for (const [query, sql, params, runs] of [
+      ['id ref (dose)', SQL.idRef, [doses[0]!.id], 5],
       ['dose chain', SQL.doseChain, [doses[0]!.id], 5],
-      ['backward lots', SQL.backwardLots, [vialLot], 5],
-      ['backward edges', SQL.backwardEdges, [vialLot], 5],
-      ['forward lots', SQL.forwardLots, [lot], 5],
-      ['forward edges', SQL.forwardEdges, [lot], 5],
-      ['forward count', SQL.forwardCount, [lot], 5],
-      ['forward vials', SQL.forwardVials, [lot, null, 1001], 5],
-      ['MCB stream', SQL.streamVials, [generated.mcbId], 1],
+      ['backward chain', SQL.backwardChain, [vials[0]!.lotId, vials[0]!.id], 5],
+      ['lot by code', SQL.lotByCode, [lots[0]!.code], 5],
+      ['forward page', SQL.forwardFirstPage, [lot, 1001], 5],
+      ['MCB graph', SQL.forwardGraph, [generated.mcbId], 1],
+      ['MCB stream', SQL.streamVials, [mcbLots.rows[0]!.ids], 1],
     ] as const) {
-      anatomies.push(await anatomy(db, query, sql, [...params], runs));
+      if (wanted('explain')) anatomies.push(await anatomy(db, query, sql, [...params], runs));
     }
 
-    for (let i = 1; i <= STREAM_RUNS; i += 1) {
+    for (let i = 1; wanted('stream') && i <= STREAM_RUNS; i += 1) {
       rawStreams.push(await measureRawStream(databaseUrl, generated.mcbId, i, false));
       apiStreams.push(await measureApiStream(api, token, i));
     }
-    rawNdjson = await measureRawStream(databaseUrl, generated.mcbId, 1, true);
+    if (wanted('stream')) rawNdjson = await measureRawStream(databaseUrl, generated.mcbId, 1, true);
   } finally {
     await Promise.allSettled([db.end(), pool.end()]);
     await api.close();
@@ -1103,9 +1192,11 @@ export async function run(): Promise<void> {
   // ── figures ──
   const figures: Figures = {};
   const met: Record<string, boolean> = {};
-  figures.gen_load_s = round(generated.loadMs / 1000, 1);
-  figures.gen_vacuum_analyze_s = round(generated.vacuumMs / 1000, 1);
-  figures.gen_total_s = round((generated.loadMs + generated.vacuumMs) / 1000, 1);
+  if (!generated.reused) {
+    figures.gen_load_s = round(generated.loadMs / 1000, 1);
+    figures.gen_vacuum_analyze_s = round(generated.vacuumMs / 1000, 1);
+    figures.gen_total_s = round((generated.loadMs + generated.vacuumMs) / 1000, 1);
+  }
   figures.gen_lots = generated.counts.lots;
   figures.gen_transformations = generated.counts.transformations;
   figures.gen_edges = generated.counts.edges;
@@ -1130,22 +1221,29 @@ export async function run(): Promise<void> {
     figures[`sql_${key}_plan_ms`] = round(a.planMs, 2);
     figures[`sql_${key}_exec_ms`] = round(a.execMs, 2);
   }
-  const slowest = apiStreams.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  const slowest = apiStreams.reduce<StreamRun | null>((a, b) => (a && a.seconds >= b.seconds ? a : b), null);
   const slowestRaw = Math.max(...rawStreams.map((r) => r.seconds));
-  figures.forward_mcb_stream_s = round(slowest.seconds, 2);
-  figures.forward_mcb_stream_best_s = round(Math.min(...apiStreams.map((r) => r.seconds)), 2);
-  figures.forward_mcb_stream_ttfb_ms = round(slowest.firstByteMs, 1);
-  figures.forward_mcb_stream_vials = slowest.vials;
-  figures.forward_mcb_stream_mb = round(slowest.bytes / 1e6, 1);
-  figures.forward_mcb_stream_mb_per_s = round(slowest.bytes / 1e6 / slowest.seconds, 1);
-  figures.forward_mcb_stream_vials_per_s = Math.round(slowest.vials / slowest.seconds);
-  figures.forward_mcb_stream_peak_rss_mb = round(Math.max(...apiStreams.map((r) => r.peakRssMb)), 0);
-  figures.forward_mcb_stream_raw_s = round(slowestRaw, 2);
-  figures.forward_mcb_stream_raw_ndjson_s = round(rawNdjson!.seconds, 2);
-  figures.forward_mcb_stream_api_raw_ratio = round(slowest.seconds / slowestRaw, 3);
-  met.forward_mcb_stream_s = slowest.seconds <= TARGET_STREAM_S;
+  if (slowest && rawNdjson) {
+    figures.forward_mcb_stream_s = round(slowest.seconds, 2);
+    figures.forward_mcb_stream_best_s = round(Math.min(...apiStreams.map((r) => r.seconds)), 2);
+    figures.forward_mcb_stream_ttfb_ms = round(slowest.firstByteMs, 1);
+    figures.forward_mcb_stream_vials = slowest.vials;
+    figures.forward_mcb_stream_mb = round(slowest.bytes / 1e6, 1);
+    figures.forward_mcb_stream_mb_per_s = round(slowest.bytes / 1e6 / slowest.seconds, 1);
+    figures.forward_mcb_stream_vials_per_s = Math.round(slowest.vials / slowest.seconds);
+    figures.forward_mcb_stream_peak_rss_mb = round(Math.max(...apiStreams.map((r) => r.peakRssMb)), 0);
+    figures.forward_mcb_stream_foreign_cpu_pct = round(slowest.cpu.foreignPct, 1);
+    figures.forward_mcb_stream_raw_s = round(slowestRaw, 2);
+    figures.forward_mcb_stream_raw_ndjson_s = round(rawNdjson.seconds, 2);
+    figures.forward_mcb_stream_api_raw_ratio = round(slowest.seconds / slowestRaw, 3);
+    met.forward_mcb_stream_s = slowest.seconds <= TARGET_STREAM_S;
+  }
   const measured = [...scenarios, ...raws];
-  figures.foreign_cpu_max_pct = round(Math.max(...measured.map((m) => m.foreignPct)), 1);
+  const streamCpu = [...apiStreams, ...rawStreams, ...(rawNdjson ? [rawNdjson] : [])].map((r) => r.cpu);
+  figures.foreign_cpu_max_pct = round(
+    Math.max(0, ...measured.map((m) => m.foreignPct), ...streamCpu.map((c) => c.foreignPct)),
+    1,
+  );
   figures.busy_before_pct = round(busyWarning.busyPct, 1);
 
   const yes = (ok: boolean): string => (ok ? 'yes' : 'NO');
@@ -1179,7 +1277,7 @@ export async function run(): Promise<void> {
     ]),
   );
   const streamTable = formatTable(
-    ['forward_mcb_stream', 'run', 'seconds', 'first byte ms', 'MB', 'MB/s', 'vials/s', 'peak RSS MB'],
+    ['forward_mcb_stream', 'run', 'seconds', 'first byte ms', 'MB', 'MB/s', 'vials/s', 'peak RSS MB', 'cpu'],
     [
       ...apiStreams.map((r, i) => [
         'HTTP NDJSON',
@@ -1190,9 +1288,10 @@ export async function run(): Promise<void> {
         round(r.bytes / 1e6 / r.seconds, 1),
         Math.round(r.vials / r.seconds),
         round(r.peakRssMb, 0),
+        cpuCell(r.cpu),
       ]),
       ...rawStreams.map((r, i) => [
-        'raw SQL cursor',
+        'raw SQL graph + cursor',
         i + 1,
         round(r.seconds, 2),
         '',
@@ -1200,29 +1299,38 @@ export async function run(): Promise<void> {
         '',
         Math.round(VIALS / r.seconds),
         '',
+        cpuCell(r.cpu),
       ]),
-      [
-        'raw SQL + NDJSON lines',
-        1,
-        round(rawNdjson!.seconds, 2),
-        '',
-        round(rawNdjson!.bytes / 1e6, 1),
-        '',
-        Math.round(VIALS / rawNdjson!.seconds),
-        '',
-      ],
+      ...(rawNdjson
+        ? [
+            [
+              'raw SQL + NDJSON lines',
+              1,
+              round(rawNdjson.seconds, 2),
+              '',
+              round(rawNdjson.bytes / 1e6, 1),
+              '',
+              Math.round(VIALS / rawNdjson.seconds),
+              '',
+              cpuCell(rawNdjson.cpu),
+            ],
+          ]
+        : []),
     ],
   );
   const notes = [
     machineNote(),
     `data: ${generated.counts.lots} lots (1 donor → 1 MCB → ${WCBS} WCB → ${EXPANSIONS} expansions → ${HARVESTS} harvests → ${POOLS} pools → ${FINISHED_LOTS} finished lots), ` +
       `${generated.counts.transformations} transformations, ${generated.counts.edges} edges, ${generated.counts.vials} vials`,
-    `generated with set-based SQL in ${figures.gen_load_s} s + ${figures.gen_vacuum_analyze_s} s VACUUM (ANALYZE)` +
-      ` (${generated.steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`,
+    generated.reused
+      ? 'generated by a previous run and kept (BENCH_KEEP_DB=1): no generation figures'
+      : `generated with set-based SQL in ${figures.gen_load_s} s + ${figures.gen_vacuum_analyze_s} s VACUUM (ANALYZE) + CHECKPOINT` +
+        ` (${generated.steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`,
     `HTTP: closed loop, ${WARMUP_MS / 1000} s warm-up + ${ROUNDS} rounds × ${ROUND_MS / 1000} s, fresh random refs each round (one per client)`,
-    `SQL: the repository's recursive CTEs for the same trace on a pg pool as large as the API's, closed loop, ${RAW_DURATION_MS / 1000} s; x raw = HTTP p95 / SQL p95`,
+    `SQL: the repository's statements for the same trace (ref, then trace; prepared) on a pg pool as large as the API's, closed loop, ${RAW_DURATION_MS / 1000} s; x raw = HTTP p95 / SQL p95`,
+    'stream twins: the same snapshot (graph, site codes, count) and cursor as the API on a direct connection; "cursor" counts the batches, "+ NDJSON" also writes the lines',
     `doses: ${generated.counts.doses} (one vial in ten) to ${generated.counts.patients} patients at ${CLINICS} clinics, each e-signed`,
-    'backward_dose: ref = dose id (patient → dose → vial → lots → donor, one statement); backward_vial: ref = vial id; _gs1: ref = its ]d2 element string',
+    'backward_dose: ref = dose id (what the id is, then patient → dose → vial → lots → donor: two statements); backward_vial: ref = vial id; _gs1: ref = its ]d2 element string',
     'latencies in ms; cpu = % of the machine: this process (API + load + pg client) / PostgreSQL + Redis / anything else',
     ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
     ...contentionNotes(measured),
@@ -1236,7 +1344,11 @@ export async function run(): Promise<void> {
     ...anatomyTable.split('\n'),
     '',
     ...streamTable.split('\n'),
-    `target: all ${VIALS} vials received in ≤ ${TARGET_STREAM_S} s (slowest of ${STREAM_RUNS} runs): ${yes(met.forward_mcb_stream_s)}`,
+    ...(met.forward_mcb_stream_s === undefined
+      ? []
+      : [
+          `target: all ${VIALS} vials received in ≤ ${TARGET_STREAM_S} s (slowest of ${STREAM_RUNS} runs): ${yes(met.forward_mcb_stream_s)}`,
+        ]),
   ];
   printResult('trace', figures, met, {
     headers: [

@@ -53,6 +53,7 @@ describe('persistence', () => {
         'EpcisErrorDeclarations1764041400000',
         'TraceVialOrder1764046800000',
         'LeanStepIndexes1764050400000',
+        'TraceDoseCover1764052200000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

@@ -169,7 +169,9 @@ describe('trace: backward to the donor, forward to every vial', () => {
   });
 
   it('refuses a malformed GS1 reference with its GS1 code, and an unknown one with 404', async () => {
-    const bad = await get('/api/trace/backward', `(01)${c.product.gtin.slice(0, 13)}9(21)X`);
+    // The product's GTIN with its check digit changed (a fixed wrong digit is the right one one time in ten).
+    const wrongCheck = (Number(c.product.gtin[13]) + 1) % 10;
+    const bad = await get('/api/trace/backward', `(01)${c.product.gtin.slice(0, 13)}${wrongCheck}(21)X`);
     expect(bad.status).toBe(422);
     expect(bad.body).toMatchObject({ code: 'GS1_CHECK_DIGIT', ai: '01' });
     const unknown = await get('/api/trace/backward', 'NO-SUCH-LOT');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PoolClient, QueryResultRow } from 'pg';
+import type { ClientBase, PoolClient, QueryResultRow } from 'pg';
 import { EntityManager, QueryFailedError } from 'typeorm';
 
 const names = new Map<string, string>();
@@ -32,6 +32,15 @@ export async function queryPrepared<T extends QueryResultRow>(
   const runner = manager.queryRunner;
   const client = (runner as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
   if (!runner?.isTransactionActive || runner.isReleased || !client) return manager.query<T[]>(text, values);
+  return queryPreparedOn<T>(client, text, values);
+}
+
+/** queryPrepared on a connection the caller holds (a stream's own client, say). */
+export async function queryPreparedOn<T extends QueryResultRow>(
+  client: ClientBase,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
   try {
     return (await client.query<T>({ name: statementName(text), text, values })).rows;
   } catch (error) {

@@ -12,12 +12,12 @@ import {
 } from '@lyotrace/domain';
 import {
   CLOCK,
-  GenealogyRepository,
   TraceRepository,
   type TraceDoseRow,
   type TraceEdgeRow,
   type TraceLotRow,
   type TraceVialRow,
+  type VialTuple,
 } from '@lyotrace/persistence';
 
 export interface TraceNode {
@@ -170,6 +170,104 @@ const toTraceDose = (d: TraceDoseRow): TraceDose => ({
   recordedBy: { id: d.recorded_by, name: d.recorder_name },
 });
 
+/** A JSON string literal, or null. */
+const jsonText = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
+/** A UUID as JSON: PostgreSQL prints them as hex and dashes, nothing to escape. */
+const jsonUuid = (value: string | null): string => (value === null ? 'null' : `"${value}"`);
+/** What JSON must escape inside a string (RFC 8259 §7): quote, backslash, U+0000–U+001F. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+/** A JSON string literal: quotes alone when nothing needs escaping (serials, GTINs, dates, states). */
+const jsonString = (value: string): string =>
+  NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+
+/** A dispensed vial's dose as JSON (toTraceVial's `dose`), or null. */
+function doseLine(t: VialTuple, sites: ReadonlyMap<string, string>): string {
+  const [doseId, administeredAt, doseSiteId, patientRef] = [t[14], t[15], t[16], t[17]];
+  if (!doseId || !administeredAt || !doseSiteId || patientRef === null) return 'null';
+  return (
+    `{"id":"${doseId}","administeredAt":"${administeredAt.toISOString()}","site":{"id":"${doseSiteId}",` +
+    `"code":${sites.get(doseSiteId) ?? '""'}},"patientRef":${JSON.stringify(patientRef)}}`
+  );
+}
+
+/** What most vials end with: no location, shipper, hold, recall or dose. */
+const PLAIN_TAIL =
+  '"locationId":null,"locationCode":null,"containerId":null,"sscc":null,"shipmentId":null},' +
+  '"hold":null,"recalled":false,"dose":null}\n';
+
+/**
+ * The NDJSON line of each vial of a batch, written as a template from the raw tuple: byte for byte what
+ * `JSON.stringify({ type: 'vial', ...toTraceVial(row) })` gives for the same vial (the unit test holds both to
+ * it), without building two objects per vial and walking them again. At a million vials that walk was most of
+ * the stream's time, and so is the number of pieces a line is made of: what repeats (a lot's code, a site's,
+ * a state, the tail of a vial with nothing else to say) is one piece, made once. Lot and site codes come from
+ * the graph and site list read in the same snapshot as the vials.
+ */
+export function vialLineFormat(
+  lotCodes: ReadonlyMap<string, string>,
+  siteCodes: ReadonlyMap<string, string>,
+): (batch: readonly VialTuple[]) => string {
+  const sites = new Map([...siteCodes].map(([id, code]) => [id, JSON.stringify(code)]));
+  const known = (codes: ReadonlyMap<string, string>, id: string, what: string): string => {
+    const code = codes.get(id);
+    if (code === undefined) throw new Error(`${what} ${id} is not in the trace's snapshot`);
+    return code;
+  };
+  // Consecutive vials share their lot (the stream is ordered by lot), usually their GTIN, expiry, state, site.
+  let lotId = '';
+  let lotPart = '';
+  let gtin = '';
+  let gtinPart = '';
+  let expiry = '';
+  let expiryPart = '';
+  let state = '';
+  let statePart = '';
+  let siteId = '';
+  let sitePart = '';
+  return (batch) => {
+    let out = '';
+    for (const t of batch) {
+      if (t[1] !== lotId) {
+        lotId = t[1];
+        lotPart = `","lotId":"${lotId}","lotCode":${JSON.stringify(known(lotCodes, lotId, 'lot'))},"gtin":`;
+      }
+      if (t[2] !== gtin) {
+        gtin = t[2];
+        gtinPart = `${jsonString(gtin)},"serial":`;
+      }
+      if (t[4] !== expiry) {
+        expiry = t[4];
+        expiryPart = `,"expiry":${jsonString(expiry)},"state":`;
+      }
+      if (t[5] !== state) {
+        state = t[5];
+        statePart = `${jsonString(state)},"holder":{"siteId":"`;
+      }
+      if (t[6] !== siteId) {
+        siteId = t[6];
+        sitePart = `${siteId}","siteCode":${known(sites, siteId, 'site')},`;
+      }
+      // Indexed rather than destructured: this loop runs a million times.
+      const locationId = t[9];
+      const containerId = t[11];
+      const doseId = t[14];
+      const tail =
+        locationId === null && containerId === null && t[8] === null && t[7] === 'f' && doseId === null
+          ? PLAIN_TAIL
+          : `"locationId":${jsonUuid(locationId)},"locationCode":${jsonText(t[10])},` +
+            `"containerId":${jsonUuid(containerId)},"sscc":${jsonText(t[12])},"shipmentId":${jsonUuid(t[13])}},` +
+            `"hold":${jsonText(t[8])},"recalled":${t[7] === 't'},"dose":${doseLine(t, sites)}}\n`;
+      out += `{"type":"vial","id":"${t[0]}${lotPart}${gtinPart}${jsonString(t[3])}${expiryPart}${statePart}${sitePart}${tail}`;
+    }
+    return out;
+  };
+}
+
+/** The NDJSON line of a vial read as a row (the few vials a vial, dose or patient reference names). */
+const vialRowLine = (row: TraceVialRow): string =>
+  `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
+
 const PATIENT_PREFIX = 'patient:';
 
 /**
@@ -180,7 +278,6 @@ const PATIENT_PREFIX = 'patient:';
 export class TraceService {
   constructor(
     private readonly trace: TraceRepository,
-    private readonly genealogy: GenealogyRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -225,11 +322,15 @@ export class TraceService {
       return { type: 'patient', lotId: null, vialId: null, doseId: null, patientId: patient.id };
     }
     if (UUID.test(raw)) {
-      if (await this.genealogy.findLot(raw)) return lotRef(raw);
-      const vial = await this.genealogy.findVial(raw);
-      if (vial) return vialRef(vial);
-      const dose = await this.trace.findDoseRef(raw, scope);
-      if (dose) {
+      // One round trip for all three kinds; a lot is taken before a vial before a dose (random ids never tie).
+      const found = await this.trace.findById(raw);
+      const lot = found.find((r) => r.type === 'lot');
+      if (lot) return lotRef(lot.lot_id);
+      const vial = found.find((r) => r.type === 'vial');
+      if (vial) return vialRef({ id: vial.vial_id!, lotId: vial.lot_id, holderSiteId: vial.site_id! });
+      const dose = found.find((r) => r.type === 'dose');
+      // A clinic sees the doses it gave, no other (ARCHITECTURE.md §1).
+      if (dose && (!scope || scope.includes(dose.site_id!))) {
         return {
           type: 'dose',
           lotId: dose.lot_id,
@@ -246,19 +347,18 @@ export class TraceService {
         ? parseScan(raw, this.clock)
         : null;
     if (!gs1) {
-      const lot = await this.genealogy.findLotByCode(raw);
+      const lot = await this.trace.findLotByCode(raw);
       if (!lot) throw unknown();
       return lotRef(lot.id);
     }
     if (gs1.gtin && gs1.serial) {
-      const vial = await this.genealogy.findVialBySgtin(gs1.gtin, gs1.serial);
+      const vial = await this.trace.findVialBySgtin(gs1.gtin, gs1.serial);
       if (!vial) throw unknown();
-      return vialRef(vial);
+      return vialRef({ id: vial.vial_id, lotId: vial.lot_id, holderSiteId: vial.site_id });
     }
     if (gs1.gtin && gs1.lot) {
-      const lot = await this.genealogy.findLotByCode(gs1.lot);
-      const product = lot?.productId ? await this.genealogy.findProduct(lot.productId) : null;
-      if (!lot || product?.gtin !== gs1.gtin) throw unknown();
+      const lot = await this.trace.findLotByCode(gs1.lot);
+      if (!lot || lot.gtin !== gs1.gtin) throw unknown();
       return lotRef(lot.id);
     }
     throw new DomainError(
@@ -294,8 +394,9 @@ export class TraceService {
         edges: chain.edges.map(toEdge),
       };
     }
-    const { lots, edges } = await this.trace.backward(resolved.lotId!);
-    const vial = resolved.vialId ? await this.vial(resolved.vialId) : null;
+    // vial (or lot) → lots → … → donor: one statement.
+    const { vial: row, lots, edges } = await this.trace.backward(resolved.lotId!, resolved.vialId);
+    const vial = row ? toTraceVial(row) : null;
     return {
       ref: resolved,
       patient: null,
@@ -323,13 +424,14 @@ export class TraceService {
       const items = (await this.startVials(resolved)).map(toTraceVial);
       return { ref: resolved, lots: [], edges: [], vials: { total: items.length, items, nextAfter: null } };
     }
-    const lotId = resolved.lotId!;
-    const [{ lots, edges, vialCount }, rows] = await Promise.all([
-      this.trace.forwardGraph(lotId),
-      this.trace.forwardVials(lotId, page.limit + 1, page.after),
-    ]);
-    const more = rows.length > page.limit;
-    const shown = (more ? rows.slice(0, page.limit) : rows).map(toTraceVial);
+    // The graph, the count and one page of vials (in stream order: by lot, then serial): one statement.
+    const { lots, edges, vialCount, vials } = await this.trace.forwardPage(
+      resolved.lotId!,
+      page.limit + 1,
+      page.after,
+    );
+    const more = vials.length > page.limit;
+    const shown = (more ? vials.slice(0, page.limit) : vials).map(toTraceVial);
     return {
       ref: resolved,
       lots: lots.map(toNode),
@@ -342,7 +444,10 @@ export class TraceService {
     };
   }
 
-  /** The downstream graph and every downstream vial as a row stream (NDJSON), for one resolution of `ref`. */
+  /**
+   * The downstream graph and every downstream vial as NDJSON vial lines (`vialLines`: text chunks, in the order of
+   * the paged form), for one resolution of `ref`. Destroying or finishing `vialLines` hands the connection back.
+   */
   async forwardStream(
     ref: string,
     actor: Actor,
@@ -351,8 +456,7 @@ export class TraceService {
     lots: TraceNode[];
     edges: TraceEdge[];
     vialTotal: number;
-    stream: Readable;
-    release: () => Promise<void>;
+    vialLines: Readable;
   }> {
     const resolved = await this.resolve(ref, actor);
     if (resolved.type !== 'lot') {
@@ -363,19 +467,24 @@ export class TraceService {
         lots: [],
         edges: [],
         vialTotal: rows.length,
-        stream: Readable.from(rows),
-        release: () => Promise.resolve(),
+        vialLines: Readable.from([rows.map(vialRowLine).join('')].filter((text) => text.length > 0)),
       };
     }
-    const lotId = resolved.lotId!;
-    const { lots, edges, vialCount } = await this.trace.forwardGraph(lotId);
-    return {
-      ref: resolved,
-      lots: lots.map(toNode),
-      edges: edges.map(toEdge),
-      vialTotal: vialCount,
-      ...(await this.trace.streamForwardVials(lotId)),
-    };
+    // Graph, count and vials in one snapshot: the header's total is the number of vial lines that follow.
+    const session = await this.trace.openForwardStream(resolved.lotId!);
+    try {
+      const format = vialLineFormat(new Map(session.lots.map((l) => [l.id, l.code])), session.siteCodes);
+      return {
+        ref: resolved,
+        lots: session.lots.map(toNode),
+        edges: session.edges.map(toEdge),
+        vialTotal: session.vialCount,
+        vialLines: session.vials(format),
+      };
+    } catch (error) {
+      await session.abandon();
+      throw error;
+    }
   }
 
   /** The vials a vial, dose or patient reference names (a patient: every vial dosed to them). */
@@ -383,10 +492,5 @@ export class TraceService {
     if (resolved.type === 'patient') return this.trace.patientVials(resolved.patientId!);
     const row = resolved.vialId ? await this.trace.vial(resolved.vialId) : null;
     return row ? [row] : [];
-  }
-
-  private async vial(vialId: string): Promise<TraceVial | null> {
-    const row = await this.trace.vial(vialId);
-    return row ? toTraceVial(row) : null;
   }
 }

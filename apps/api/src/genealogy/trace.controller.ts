@@ -1,9 +1,8 @@
-import { Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { type Actor, Role } from '@lyotrace/contracts';
-import type { TraceVialRow } from '@lyotrace/persistence';
-import { toTraceVial, TraceService, VialLabelService, type VialIdentifiers } from '@lyotrace/services';
+import { TraceService, VialLabelService, type VialIdentifiers } from '@lyotrace/services';
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -45,6 +44,12 @@ export class ForwardTraceQuery extends TraceQuery {
   format?: 'json' | 'ndjson';
 }
 
+/** The NDJSON body: the header lines, then the vial lines chunk by chunk (each chunk is a batch of vials). */
+async function* ndjson(head: string, vialLines: Readable): AsyncGenerator<string> {
+  yield head;
+  for await (const chunk of vialLines) yield chunk as string;
+}
+
 /** Clinics trace too, but only from their own vials, doses and patients (anything else is 404 to them). */
 const TRACERS = [Role.Admin, Role.Qa, Role.Production, Role.Clinic];
 
@@ -82,37 +87,16 @@ export class TraceController {
       await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }, actor));
       return;
     }
-    const { stream, release, ...graph } = await this.trace.forwardStream(q.ref, actor);
+    const { vialLines, ...graph } = await this.trace.forwardStream(q.ref, actor);
+    // However the response ends (done, client gone, error), the vial stream is destroyed: its cursor is closed
+    // and its connection goes back to the pool.
+    reply.raw.on('close', () => vialLines.destroy());
     let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vialTotal })}\n`;
     for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
     for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
-    // Lines are sent in ~64 KiB chunks: one socket write per vial costs more than the vial itself.
-    let pending = head;
-    const lines = new Transform({
-      writableObjectMode: true,
-      transform(row: TraceVialRow, _enc, done) {
-        pending += `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
-        if (pending.length < 65_536) return done();
-        const chunk = pending;
-        pending = '';
-        done(null, chunk);
-      },
-      flush(done) {
-        done(null, pending);
-      },
-    });
-    // The cursor's connection goes back to the pool however the response ends.
-    let released = false;
-    const releaseOnce = (): void => {
-      if (!released) void release().catch(() => undefined);
-      released = true;
-    };
-    stream.on('end', releaseOnce).on('error', releaseOnce).on('close', releaseOnce);
-    reply.raw.on('close', () => {
-      stream.destroy();
-      releaseOnce();
-    });
-    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(stream.pipe(lines));
+    await reply
+      .header('content-type', 'application/x-ndjson; charset=utf-8')
+      .send(Readable.from(ndjson(head, vialLines), { objectMode: false }));
   }
 
   @Get('vials/:id/identifiers')

@@ -9,6 +9,7 @@ import { Readings1764039600000 } from './1764039600000-readings.js';
 import { EpcisErrorDeclarations1764041400000 } from './1764041400000-epcis-error-declarations.js';
 import { TraceVialOrder1764046800000 } from './1764046800000-trace-vial-order.js';
 import { LeanStepIndexes1764050400000 } from './1764050400000-lean-step-indexes.js';
+import { TraceDoseCover1764052200000 } from './1764052200000-trace-dose-cover.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   EpcisErrorDeclarations1764041400000,
   TraceVialOrder1764046800000,
   LeanStepIndexes1764050400000,
+  TraceDoseCover1764052200000,
 ];
