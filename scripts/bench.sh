@@ -5,6 +5,7 @@
 # benchmark prints a table and, as its last line, one JSON object {"bench": name, "figures": {...}}.
 # Usage: bash scripts/bench.sh [name]   (no name: every benchmark; `auth`: test/bench/auth.bench.ts only)
 # A quick, smaller ingest run: BENCH_INGEST_BATCHES=8 BENCH_INGEST_DOWNLOAD=12000 bash scripts/bench.sh ingest
+# Profiling: LYOTRACE_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' bash scripts/bench.sh scan
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
