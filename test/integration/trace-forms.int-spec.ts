@@ -177,11 +177,14 @@ describe('trace: the NDJSON stream hands its connection back however it ends', (
   let api: ApiHarness;
   let db: DataSource;
   let chain: Awaited<ReturnType<GenealogyFactory['chain']>>;
+  let qaToken: string;
 
   beforeAll(async () => {
     api = await ApiHarness.start();
     db = await openTestDataSource();
-    chain = await (await GenealogyFactory.create(api)).chain(3);
+    const factory = await GenealogyFactory.create(api);
+    qaToken = factory.qaToken;
+    chain = await factory.chain(3);
   });
   afterAll(async () => {
     await api.close();
@@ -240,6 +243,22 @@ describe('trace: the NDJSON stream hands its connection back however it ends', (
         .split('\n')
         .filter((l) => l.includes('"type":"vial"')),
     ).toHaveLength(6);
+  });
+
+  it('a client that hangs up over HTTP, even before the first byte, leaves no session behind', async () => {
+    // Hung up at 0–29 ms: some while the trace is still being opened (before the response could be closed).
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, delay) => {
+        const abort = new AbortController();
+        const request = fetch(`${api.baseUrl}/api/trace/forward?ref=${chain.mcb.id}&format=ndjson`, {
+          headers: { authorization: `Bearer ${qaToken}` },
+          signal: abort.signal,
+        }).then((res) => res.text());
+        setTimeout(() => abort.abort(), delay);
+        await request.catch(() => undefined);
+      }),
+    );
+    expect(await busySessions()).toEqual([]);
   });
 
   it('never opened (the request failed first): abandon() ends the transaction', async () => {

@@ -91,6 +91,11 @@ export class TraceController {
     // However the response ends (done, client gone, error), the vial stream is destroyed: its cursor is closed
     // and its connection goes back to the pool.
     reply.raw.on('close', () => vialLines.destroy());
+    // A client gone while the trace was being opened closed the response before there was a listener.
+    if (reply.raw.destroyed || reply.request.raw.destroyed) {
+      vialLines.destroy();
+      return;
+    }
     let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vialTotal })}\n`;
     for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
     for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
