@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { Role } from '@lyotrace/contracts';
 import { TraceRepository, type VialTuple } from '@lyotrace/persistence';
 import type { DataSource } from 'typeorm';
@@ -249,13 +250,17 @@ describe('trace: the NDJSON stream hands its connection back however it ends', (
     // Hung up at 0–29 ms: some while the trace is still being opened (before the response could be closed).
     await Promise.all(
       Array.from({ length: 30 }, async (_, delay) => {
-        const abort = new AbortController();
-        const request = fetch(`${api.baseUrl}/api/trace/forward?ref=${chain.mcb.id}&format=ndjson`, {
-          headers: { authorization: `Bearer ${qaToken}` },
-          signal: abort.signal,
-        }).then((res) => res.text());
-        setTimeout(() => abort.abort(), delay);
-        await request.catch(() => undefined);
+        // Its own connection each (no keep-alive pool): hanging up closes the socket, as a closed browser tab does.
+        await new Promise<void>((resolve) => {
+          const req = httpGet(
+            `${api.baseUrl}/api/trace/forward?ref=${chain.mcb.id}&format=ndjson`,
+            { agent: false, headers: { authorization: `Bearer ${qaToken}` } },
+            (res) => res.resume(),
+          );
+          req.once('close', () => resolve());
+          req.once('error', () => undefined);
+          setTimeout(() => req.destroy(), delay);
+        });
       }),
     );
     expect(await busySessions()).toEqual([]);

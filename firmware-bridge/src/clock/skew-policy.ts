@@ -38,12 +38,6 @@ export interface Sample {
 }
 
 /**
- * One reading as the API receives it. `deviceTime` always travels as the device said it, and `time` is the
- * corrected one, so the correction stays auditable and reversible (EU GMP Annex 11 §9: changes to GMP data
- * are traceable; 21 CFR 11.10(e)). The skew applied is the one measured at the contact that delivered the
- * record (PROTOCOL.md §6).
- */
-/**
  * A calibration due date a device reported that is no date (month 13, 31 February): nothing shows the logger is
  * calibrated, so its readings are treated as past calibration (and the date itself is never sent on).
  */
@@ -53,6 +47,12 @@ export const UNREADABLE_CALIBRATION = 'unreadable';
 const uncalibratedFrom = (due: string): number =>
   due === UNREADABLE_CALIBRATION ? Number.NEGATIVE_INFINITY : Date.parse(`${due}T00:00:00Z`) + 86_400_000;
 
+/**
+ * One reading as the API receives it. `deviceTime` always travels as the device said it, and `time` is the
+ * corrected one, so the correction stays auditable and reversible (EU GMP Annex 11 §9: changes to GMP data
+ * are traceable; 21 CFR 11.10(e)). The skew applied is the one measured at the contact that delivered the
+ * record (PROTOCOL.md §6).
+ */
 export function toIngestRecord(
   sample: Sample,
   skewMs: number,

@@ -30,6 +30,7 @@ describe('keyset paging positions', () => {
     ['not base64url JSON', 'garbage', 1],
     ['another number of keys', raw(['2026-01-05T08:00:00.000Z', '1', '2']), 1],
     ['a key that is not a number', raw(['2026-01-05T08:00:00.000Z', '1; DROP']), 1],
+    ['a key beyond int8', raw(['2026-01-05T08:00:00.000Z', '9223372036854775808']), 1],
     ['a time that is no instant', raw(['2026-02-31T08:00:00.000Z', '1']), 1],
     ['not an array', raw({ time: '2026-01-05T08:00:00.000Z', id: '1' }), 1],
     ['a number where text was', raw(['2026-01-05T08:00:00.000Z', 1]), 1],

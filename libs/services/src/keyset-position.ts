@@ -12,6 +12,8 @@ export interface KeysetPosition {
 }
 
 const KEY = /^\d{1,19}$/;
+/** A tie-breaker is a bigint id: a number PostgreSQL's int8 cannot hold is refused here, not by the query. */
+const isKey = (key: string): boolean => KEY.test(key) && BigInt(key) <= 9_223_372_036_854_775_807n;
 const isTexts = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((part) => typeof part === 'string');
 
@@ -34,7 +36,7 @@ export function decodeKeysetPosition(token: string, keys: number, field: string)
     !isTexts(value) ||
     value.length !== keys + 1 ||
     Number.isNaN(instantMillis(value[0]!)) ||
-    !value.slice(1).every((key) => KEY.test(key))
+    !value.slice(1).every(isKey)
   ) {
     throw new DomainError(
       ProblemCode.ValidationFailed,

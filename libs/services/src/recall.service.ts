@@ -3,7 +3,6 @@ import { type Actor, JobName, ProblemCode } from '@lyotrace/contracts';
 import { type Clock, DomainError, notFound, readableSiteIds, vialsRecalledEvent } from '@lyotrace/domain';
 import {
   type ActorContext,
-  AuditLog,
   CLOCK,
   EpcisRepository,
   GenealogyRepository,
@@ -48,7 +47,6 @@ export class RecallDependencies {
     readonly sites: SiteRepository,
     readonly epcis: EpcisRepository,
     readonly queue: JobQueue,
-    readonly auditLog: AuditLog,
   ) {}
 }
 
@@ -148,9 +146,7 @@ export class RecallService {
         );
       }
       // 21 CFR 11.10(e): one audit event per vial marked, however many the recall reaches.
-      await this.deps.auditLog.appendMany(
-        uow.manager,
-        uow.ctx,
+      await uow.auditMany(
         marked.map((v) => ({
           action: 'vial.recall',
           entityType: 'vial',

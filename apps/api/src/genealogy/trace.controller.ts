@@ -92,7 +92,7 @@ export class TraceController {
     // and its connection goes back to the pool.
     reply.raw.on('close', () => vialLines.destroy());
     // A client gone while the trace was being opened closed the response before there was a listener.
-    if (reply.raw.destroyed || reply.request.raw.destroyed) {
+    if (reply.raw.destroyed) {
       vialLines.destroy();
       return;
     }

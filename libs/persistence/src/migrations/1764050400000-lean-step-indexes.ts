@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Every custody step writes two custody intervals and one EPCIS event: index entries that no query can use are
  * pure cost on that path. A custody interval is held either at a location or in a shipper (rarely both), so
  * each of those indexes keeps only the rows that have one; an EPCIS event has inputs and outputs only when it is
- * a transformation, so those GIN indexes keep only such events. Queries name the same conditions (a comparison
- * with a location or container implies IS NOT NULL; the EPCIS query adds `cardinality(…) > 0`).
+ * a transformation, so those GIN indexes keep only such events. A query can still use them: a comparison with a
+ * location or container (`location_id = $1`) implies IS NOT NULL, and the EPCIS query adds `cardinality(…) > 0`.
  */
 export class LeanStepIndexes1764050400000 implements MigrationInterface {
   name = 'LeanStepIndexes1764050400000';

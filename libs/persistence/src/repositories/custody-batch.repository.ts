@@ -56,8 +56,8 @@ export class CustodyBatchRepository {
   }
 
   /**
-   * The vials packed now in each shipper, under lock (as CustodyRepository.lockContents), by shipper id, each
-   * shipper's in packing order. Locked in one order across shippers, so two receipts never wait on each other
+   * The vials packed now in each shipper, under lock, by shipper id, each shipper's by GTIN and serial. Locked
+   * in one order across shippers, so two receipts never wait on each other
    * crosswise. A shipper with nothing inside has no entry.
    */
   async lockContents(
@@ -73,7 +73,7 @@ export class CustodyBatchRepository {
     return groupBy(rows, (r) => r.container_id!);
   }
 
-  /** What was inside each shipper when (as CustodyRepository.aggregationHistory), by shipper id. */
+  /** What was inside each shipper when (every packing, including those since unpacked), by shipper id. */
   async aggregationHistory(
     containerIds: readonly string[],
     manager: EntityManager = this.dataSource.manager,
@@ -88,7 +88,7 @@ export class CustodyBatchRepository {
     return groupBy(rows, (r) => r.container_id);
   }
 
-  /** The excursions still open on each shipper (as CustodyRepository.openExcursions), by shipper id. */
+  /** The excursions still open on each shipper, by shipper id: receipt quarantines what arrives in one. */
   async openExcursions(
     containerIds: readonly string[],
     manager: EntityManager = this.dataSource.manager,
@@ -149,7 +149,7 @@ export class CustodyBatchRepository {
     );
   }
 
-  /** Sets or clears a QA hold on every vial of `vialIds` without moving them (as CustodyRepository.setHold). */
+  /** Sets or clears a QA hold on every vial of `vialIds` without moving them. */
   async setHolds(
     manager: EntityManager,
     vialIds: readonly string[],

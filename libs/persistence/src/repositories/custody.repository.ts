@@ -296,14 +296,6 @@ export class CustodyRepository {
     return rows[0] ?? null;
   }
 
-  /** Vials packed in a shipper now, under lock, in packing order. */
-  async lockContents(manager: EntityManager, containerId: string): Promise<CustodyVialRow[]> {
-    return manager.query<CustodyVialRow[]>(
-      `${VIAL_SELECT} WHERE v.container_id = $1 ORDER BY v.gtin, v.serial FOR UPDATE OF v`,
-      [containerId],
-    );
-  }
-
   /**
    * Closes the vial's open custody interval at `at` and, unless it leaves custody (dispensed, destroyed),
    * opens the next one — one place at any time, the history complete (EU GDP 5.5). Also mirrors the holder
@@ -362,20 +354,6 @@ export class CustodyRepository {
              answer = ${p.add(JSON.stringify(scan.answer), 'jsonb')} WHERE id = ${p.add(scan.id, 'uuid')})`,
       ];
     };
-  }
-
-  /** Sets or clears a QA hold without moving the vial. */
-  async setHold(
-    manager: EntityManager,
-    vialId: string,
-    hold: VialHold | null,
-    reason: string | null,
-  ): Promise<void> {
-    await manager.query(`UPDATE vial SET hold = $2, hold_reason = $3, version = version + 1 WHERE id = $1`, [
-      vialId,
-      hold,
-      reason,
-    ]);
   }
 
   custodyHistory(vialId: string): Promise<CustodyIntervalRow[]> {
@@ -478,31 +456,6 @@ export class CustodyRepository {
     await manager.query(
       `UPDATE aggregation SET unpacked_at = $2, unpacked_by = $3 WHERE vial_id = $1 AND unpacked_at IS NULL`,
       [vialId, at, by],
-    );
-  }
-
-  /** What was inside a shipper when: every packing, including those since unpacked. */
-  aggregationHistory(
-    containerId: string,
-  ): Promise<{ vial_id: string; gtin: string; serial: string; packed_at: Date; unpacked_at: Date | null }[]> {
-    return this.dataSource.query(
-      `SELECT a.vial_id, v.gtin, v.serial, a.packed_at, a.unpacked_at
-         FROM aggregation a JOIN vial v ON v.id = a.vial_id
-        WHERE a.container_id = $1 ORDER BY a.packed_at, v.serial`,
-      [containerId],
-    );
-  }
-
-  /** Open excursions on a zone: receipt puts vials into quarantine while one is open on their shipper. */
-  async openExcursions(
-    zone: { containerId: string } | { locationId: string },
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<{ id: string; started_at: Date }[]> {
-    const [column, id] =
-      'containerId' in zone ? ['container_id', zone.containerId] : ['location_id', zone.locationId];
-    return manager.query(
-      `SELECT id, started_at FROM excursion WHERE ${column} = $1 AND state <> 'closed' ORDER BY started_at`,
-      [id],
     );
   }
 

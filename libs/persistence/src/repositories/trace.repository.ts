@@ -261,7 +261,7 @@ function forwardSql(page: 'none' | 'first' | 'after'): string {
     page === 'none'
       ? ''
       : `,
-    (SELECT coalesce(json_agg(x), '[]') FROM (
+    (SELECT coalesce(json_agg(x ORDER BY x.lot_id, x.serial), '[]') FROM (
        SELECT ${VIAL_COLUMNS} FROM ${vialFrom(`(${pageVials}) v`)} ORDER BY v.lot_id, v.serial) x) AS vials`;
   return `WITH RECURSIVE ${DESCENDANTS}
   SELECT
@@ -378,22 +378,19 @@ interface BatchCursor {
  * runs once, when the stream ends, fails or is destroyed.
  */
 export class VialTupleStream extends Readable {
-  private readonly cursor: BatchCursor;
+  /** Opened by the first read: a stream destroyed before it was read never queued a query on the connection. */
+  private cursor: BatchCursor | null = null;
   private inFlight = false;
   private finished = false;
 
   constructor(
-    client: pg.ClientBase,
-    lotIds: readonly string[],
+    private readonly client: pg.ClientBase,
+    private readonly lotIds: readonly string[],
     private readonly format: (batch: VialTuple[]) => string,
     private readonly onClose: (error: Error | null) => Promise<void>,
     private readonly batchSize = TRACE_STREAM_BATCH,
   ) {
     super({ objectMode: true, highWaterMark: 2 });
-    const query = client.query(
-      new QueryStream(TRACE_SQL.streamVials, [lotIds], { rowMode: 'array', types: STREAM_TYPES }),
-    );
-    this.cursor = query.cursor as BatchCursor;
   }
 
   override _read(): void {
@@ -402,6 +399,9 @@ export class VialTupleStream extends Readable {
 
   private fetch(): void {
     this.inFlight = true;
+    this.cursor ??= this.client.query(
+      new QueryStream(TRACE_SQL.streamVials, [this.lotIds], { rowMode: 'array', types: STREAM_TYPES }),
+    ).cursor as BatchCursor;
     this.cursor.read(this.batchSize, (error, rows) => {
       this.inFlight = false;
       if (this.destroyed) return;
@@ -427,7 +427,8 @@ export class VialTupleStream extends Readable {
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     // A cursor still open (consumer gone, or failed) is closed before the connection is handed back.
-    const closed = this.finished && !this.inFlight ? Promise.resolve() : this.cursor.close();
+    const closed =
+      this.cursor === null || (this.finished && !this.inFlight) ? Promise.resolve() : this.cursor.close();
     closed
       .then(
         () => this.onClose(error),

@@ -1,12 +1,14 @@
 import type { VialHolderView } from '@lyotrace/contracts';
-import { type CustodyVial, type DosableVial } from '@lyotrace/domain';
+import { type CustodyVial, type DosableVial, shipperVisible } from '@lyotrace/domain';
 import type {
   ContainerEntity,
   CustodyIntervalRow,
+  CustodyRepository,
   CustodyVialRow,
   LocationEntity,
   ShipmentEntity,
 } from '@lyotrace/persistence';
+import type { EntityManager } from 'typeorm';
 
 export interface VialCustodyView {
   id: string;
@@ -176,3 +178,20 @@ export const toShipmentView = (s: ShipmentEntity): ShipmentView => ({
   receiptSignatureId: s.receiptSignatureId,
   version: s.version,
 });
+
+/**
+ * Whether a reader limited to `scope` (null: every site) may see `container` (shipperVisible), reading its
+ * shipment only when the shipper's own site does not already settle it.
+ */
+export async function canSeeShipper(
+  custody: CustodyRepository,
+  container: ContainerEntity,
+  scope: readonly string[] | null,
+  manager?: EntityManager,
+): Promise<boolean> {
+  const shipment =
+    container.shipmentId && scope && !scope.includes(container.siteId)
+      ? await custody.findShipment(container.shipmentId, manager)
+      : null;
+  return shipperVisible(container, shipment, scope);
+}

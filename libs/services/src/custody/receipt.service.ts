@@ -22,7 +22,6 @@ import {
 import {
   type ActorContext,
   type AuditEntry,
-  AuditLog,
   CLOCK,
   CustodyBatchRepository,
   CustodyRepository,
@@ -94,7 +93,6 @@ export class ReceiptDependencies {
     readonly epcis: EpcisRepository,
     readonly loggers: LoggerRepository,
     readonly batch: CustodyBatchRepository,
-    readonly auditLog: AuditLog,
   ) {}
 }
 
@@ -536,7 +534,7 @@ export class ReceiptService {
               },
         }),
       );
-      await this.deps.auditLog.appendMany(m, uow.ctx, perVial);
+      await uow.auditMany(perVial);
     });
     return this.view(ctx, shipmentId);
   }

@@ -11,7 +11,6 @@ import {
   notFound,
   readableSiteIds,
   shipperAggregationEvent,
-  shipperVisible,
   vialBlocks,
   vialCustodyEvent,
   type VialScanSubject,
@@ -36,7 +35,13 @@ import {
   type VialAtStepQuery,
   type VialChange,
 } from '@lyotrace/persistence';
-import { toCustodyVial, toDosableVial, toVialCustodyView, type VialCustodyView } from './custody-views.js';
+import {
+  canSeeShipper,
+  toCustodyVial,
+  toDosableVial,
+  toVialCustodyView,
+  type VialCustodyView,
+} from './custody-views.js';
 import { ReceiptService } from './receipt.service.js';
 import { scanSubject, unknownVial } from './scan-input.js';
 
@@ -356,7 +361,7 @@ export class ScanService {
     if (subject.kind !== 'shipper') throw new Error('a vial scan is looked up with its vial under lock');
     const scope = readableSiteIds(ctx.actor);
     const container = await this.custody.findContainer({ sscc: subject.sscc }, uow.manager);
-    if (!container || (scope && !(await this.shipperVisibleTo(uow, container, scope)))) {
+    if (!container || !(await canSeeShipper(this.custody, container, scope, uow.manager))) {
       throw notFound('shipper', { field: 'raw', ai: '00' });
     }
     return {
@@ -430,19 +435,6 @@ export class ScanService {
       reasons,
       replayed: false,
     };
-  }
-
-  /** The shipment is read only when the scope does not already cover the shipper's own site. */
-  private async shipperVisibleTo(
-    uow: UnitOfWork,
-    container: ContainerEntity,
-    scope: readonly string[],
-  ): Promise<boolean> {
-    if (scope.includes(container.siteId)) return true;
-    const shipment = container.shipmentId
-      ? await this.custody.findShipment(container.shipmentId, uow.manager)
-      : null;
-    return shipperVisible(container, shipment, scope);
   }
 
   /** The site where the scan happens: the user's own, or the one named in the context. */

@@ -18,7 +18,6 @@ import {
   readableSiteIds,
   shipmentEvent,
   shipmentVisible,
-  shipperVisible,
   vialBlocks,
 } from '@lyotrace/domain';
 import {
@@ -32,6 +31,7 @@ import {
   TransactionRunner,
 } from '@lyotrace/persistence';
 import {
+  canSeeShipper,
   toCustodyVial,
   toIntervalView,
   toLocationView,
@@ -175,12 +175,7 @@ export class ShippingService {
   async shipper(ctx: ActorContext, by: { id: string } | { sscc: string }): Promise<ShipperContentsView> {
     const container = await this.custody.findContainer(by);
     const scope = readableSiteIds(ctx.actor);
-    // The shipment is read only when the shipper's own site does not already settle it.
-    const shipment =
-      container?.shipmentId && scope && !scope.includes(container.siteId)
-        ? await this.custody.findShipment(container.shipmentId)
-        : null;
-    if (!container || !shipperVisible(container, shipment, scope)) throw notFound('shipper');
+    if (!container || !(await canSeeShipper(this.custody, container, scope))) throw notFound('shipper');
     const history = (await this.batch.aggregationHistory([container.id])).get(container.id) ?? [];
     const contents = await this.batch.findVials(history.filter((h) => !h.unpacked_at).map((h) => h.vial_id));
     return {
@@ -351,10 +346,12 @@ export class ShippingService {
               action: 'vial.dispatch',
               entityType: 'vial',
               entityId: v.id,
-              oldValues: { siteId: from.id, containerId: container.id, state: v.state },
+              // The vial row's own values: its holder site stays the sender until a receipt (its custody
+              // interval says "on the road": in the shipper, at no site).
+              oldValues: { siteId: v.holder_site_id, containerId: v.container_id, state: v.state },
               newValues: {
-                siteId: null,
-                containerId: container.id,
+                siteId: v.holder_site_id,
+                containerId: v.container_id,
                 shipmentId: shipment.id,
                 state: VialState.InTransit,
               },
