@@ -407,6 +407,11 @@ export interface ScenarioExtras {
   figures: (m: Measurement) => Figures;
 }
 
+/** A scenario's throughput and latencies as table cells: req/s, then p50, p95, p99 and max in ms. */
+export function latencyCells(m: Pick<Measurement, 'rps' | 'p50' | 'p95' | 'p99' | 'max'>): Cell[] {
+  return [round(m.rps, 1), round(m.p50, 2), round(m.p95, 2), round(m.p99, 2), round(m.max, 2)];
+}
+
 /**
  * The figures and table every closed-loop HTTP benchmark reports: per scenario req/s, p50/p95/p99, errors and
  * the ratio to the baseline scenario measured in the same run, the CPU split, plus the run's conditions
@@ -440,11 +445,7 @@ export function scenarioReport(
       m.label,
       m.concurrency,
       m.requests,
-      round(m.rps, 1),
-      round(m.p50, 2),
-      round(m.p95, 2),
-      round(m.p99, 2),
-      round(m.max, 2),
+      ...latencyCells(m),
       m.errors,
       round(m.rps / baseline, 3),
       cpuCell(m),

@@ -2,7 +2,7 @@ import type { ReceiptLineOutcome, VialHold } from '@lyotrace/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryPrepared, StatementParams, withClause } from '../prepared-statement.js';
 import type { CustodyHolder, CustodyVialRow, VialChange } from './custody.repository.js';
-import { CUSTODY_VIAL_COLUMNS, CUSTODY_VIAL_FROM } from './custody-vial.sql.js';
+import { CUSTODY_VIAL_COLUMNS, CUSTODY_VIAL_FROM, moveVialsSql } from './custody-vial.sql.js';
 
 /** One packing of a vial into a shipper, and its unpacking if any. */
 export interface AggregationRow {
@@ -119,34 +119,8 @@ export class CustodyBatchRepository {
   ): Promise<void> {
     if (vialIds.length === 0) return;
     const p = new StatementParams();
-    const ids = p.add([...new Set(vialIds)], 'uuid[]');
-    const when = p.add(at, 'timestamptz');
-    const locationId = p.add(to?.locationId ?? null, 'uuid');
-    const containerId = p.add(to?.containerId ?? null, 'uuid');
-    // The closes run before the opens (one open interval per vial is a unique index): the INSERT reads the
-    // UPDATE's result, which makes PostgreSQL finish the UPDATE first.
-    const ctes = [
-      `closed AS (UPDATE custody_interval SET to_at = ${when} WHERE vial_id = ANY(${ids}) AND to_at IS NULL RETURNING 1)`,
-    ];
-    if (to) {
-      ctes.push(
-        `opened AS (INSERT INTO custody_interval (vial_id, site_id, location_id, container_id, from_at, step, opened_by)
-           SELECT moving.id, ${p.add(to.siteId, 'uuid')}, ${locationId}, ${containerId}, ${when},
-                  ${p.add(step, 'text')}, ${p.add(openedBy, 'uuid')}
-             FROM unnest(${ids}) AS moving(id), (SELECT count(*) FROM closed) AS after_close)`,
-      );
-    }
-    const sets = [`location_id = ${locationId}`, `container_id = ${containerId}`, 'version = version + 1'];
-    if (change.state !== undefined) sets.push(`state = ${p.add(change.state, 'text')}`);
-    if (change.holderSiteId !== undefined)
-      sets.push(`holder_site_id = ${p.add(change.holderSiteId, 'uuid')}`);
-    if (change.hold !== undefined) sets.push(`hold = ${p.add(change.hold, 'text')}`);
-    if (change.holdReason !== undefined) sets.push(`hold_reason = ${p.add(change.holdReason, 'text')}`);
-    await queryPrepared(
-      manager,
-      `${withClause(ctes)}UPDATE vial SET ${sets.join(', ')} WHERE id = ANY(${ids})`,
-      p.values,
-    );
+    const move = moveVialsSql(p, vialIds, to, at, step, openedBy, change);
+    await queryPrepared(manager, `${withClause(move.ctes)}${move.update}`, p.values);
   }
 
   /** Sets or clears a QA hold on every vial of `vialIds` without moving them. */

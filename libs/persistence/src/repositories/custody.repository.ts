@@ -8,7 +8,11 @@ import {
   ShipmentEntity,
 } from '../entities/index.js';
 import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from '../prepared-statement.js';
-import { CUSTODY_VIAL_COLUMNS as VIAL_COLUMNS, CUSTODY_VIAL_FROM as VIAL_FROM } from './custody-vial.sql.js';
+import {
+  CUSTODY_VIAL_COLUMNS as VIAL_COLUMNS,
+  CUSTODY_VIAL_FROM as VIAL_FROM,
+  moveVialsSql,
+} from './custody-vial.sql.js';
 import type { EpcisEventRow } from './epcis.repository.js';
 
 /** A vial with everything a gate needs, read under a row lock (`FOR UPDATE` of the vial). */
@@ -139,44 +143,6 @@ export interface VialChange {
   holderSiteId?: string;
   hold?: VialHold | null;
   holdReason?: string | null;
-}
-
-/**
- * The statement that moves a vial (see moveVial) as CTEs plus the UPDATE of the vial, so that other writes can
- * join the same statement.
- */
-function moveVialSql(
-  p: StatementParams,
-  vialId: string,
-  to: CustodyHolder | null,
-  at: Date,
-  step: string,
-  openedBy: string | null,
-  vial: VialChange,
-): { ctes: string[]; update: string } {
-  const id = p.add(vialId, 'uuid');
-  const when = p.add(at, 'timestamptz');
-  const locationId = p.add(to?.locationId ?? null, 'uuid');
-  const containerId = p.add(to?.containerId ?? null, 'uuid');
-  // The close must run before the open (one open interval per vial is a unique index): the INSERT reads the
-  // UPDATE's result, which makes PostgreSQL finish the UPDATE first.
-  const ctes = [
-    `closed AS (UPDATE custody_interval SET to_at = ${when} WHERE vial_id = ${id} AND to_at IS NULL RETURNING 1)`,
-  ];
-  if (to) {
-    ctes.push(
-      `opened AS (INSERT INTO custody_interval (vial_id, site_id, location_id, container_id, from_at, step, opened_by)
-         SELECT ${id}, ${p.add(to.siteId, 'uuid')}, ${locationId}, ${containerId}, ${when}, ${p.add(step, 'text')},
-                ${p.add(openedBy, 'uuid')}
-           FROM (SELECT count(*) FROM closed) AS after_close)`,
-    );
-  }
-  const sets = [`location_id = ${locationId}`, `container_id = ${containerId}`, 'version = version + 1'];
-  if (vial.state !== undefined) sets.push(`state = ${p.add(vial.state, 'text')}`);
-  if (vial.holderSiteId !== undefined) sets.push(`holder_site_id = ${p.add(vial.holderSiteId, 'uuid')}`);
-  if (vial.hold !== undefined) sets.push(`hold = ${p.add(vial.hold, 'text')}`);
-  if (vial.holdReason !== undefined) sets.push(`hold_reason = ${p.add(vial.holdReason, 'text')}`);
-  return { ctes, update: `UPDATE vial SET ${sets.join(', ')} WHERE id = ${id}` };
 }
 
 /** Where a vial goes next: a site (its receiving/staging area, or one of its locations) or a shipper. */
@@ -311,7 +277,7 @@ export class CustodyRepository {
     vial: VialChange = {},
   ): Promise<void> {
     const p = new StatementParams();
-    const move = moveVialSql(p, vialId, to, at, step, openedBy, vial);
+    const move = moveVialsSql(p, [vialId], to, at, step, openedBy, vial);
     await queryPrepared(manager, `${withClause(move.ctes)}${move.update}`, p.values);
   }
 
@@ -333,7 +299,15 @@ export class CustodyRepository {
     scan: { id: string; outcome: string; answer: Record<string, unknown> },
   ): AlongsideWrites {
     return (p) => {
-      const moved = moveVialSql(p, move.vialId, move.to, move.at, move.step, move.openedBy, move.vial ?? {});
+      const moved = moveVialsSql(
+        p,
+        [move.vialId],
+        move.to,
+        move.at,
+        move.step,
+        move.openedBy,
+        move.vial ?? {},
+      );
       return [
         ...moved.ctes,
         `moved AS (${moved.update} RETURNING 1)`,

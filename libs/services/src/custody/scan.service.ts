@@ -140,6 +140,13 @@ function replay(existing: ScanEntity, claim: ScanClaim): ScanAnswer {
   return { ...(existing.answer as unknown as ScanAnswer), replayed: true };
 }
 
+/** A scan past its checks that need no database: who scans, its request's hash, what it says of a vial. */
+interface CheckedScan {
+  userId: string;
+  requestHash: string;
+  input: StepInput | VialLookupInput | null;
+}
+
 /** A custody step read the vial after waiting for another transaction's change to it: read again, locked first. */
 class StaleStepRead extends Error {}
 
@@ -185,29 +192,27 @@ export class ScanService {
     // A vial scan's input is checked before anything is claimed or written: a scan that cannot be read, or is
     // made at another site, never had an answer stored to replay.
     const input = this.vialInput(ctx, request);
+    const checked: CheckedScan = { userId: actor.userId, requestHash, input };
     try {
-      return await this.attempt(ctx, request, requestHash, input, false);
+      return await this.attempt(ctx, request, checked, false);
     } catch (error) {
       // Two steps on one vial at once: the second read the vial after waiting for the first. Nothing of this
       // attempt was kept (its transaction rolled back); again, taking the vial's lock before reading anything.
       if (!(error instanceof StaleStepRead)) throw error;
-      return this.attempt(ctx, request, requestHash, input, true);
+      return this.attempt(ctx, request, checked, true);
     }
   }
 
   private attempt(
     ctx: ActorContext,
     request: ScanRequest,
-    requestHash: string,
-    input: StepInput | VialLookupInput | null,
+    { userId, requestHash, input }: CheckedScan,
     lockFirst: boolean,
   ): Promise<ScanAnswer> {
-    const actor = ctx.actor;
-    if (actor.kind !== 'user') throw new Error('scans are made by people');
     return this.tx.run(ctx, async (uow) => {
       const now = this.clock.now();
       const claim: ScanClaim = {
-        userId: actor.userId,
+        userId,
         idempotencyKey: request.idempotencyKey,
         requestHash,
         action: request.action,
@@ -223,10 +228,7 @@ export class ScanService {
           lockFirst: lockFirst && input.kind === 'step',
         });
         if (claimed.scanId === null) {
-          return replay(
-            await this.custody.scanByKey(uow.manager, actor.userId, request.idempotencyKey),
-            claim,
-          );
+          return replay(await this.custody.scanByKey(uow.manager, userId, request.idempotencyKey), claim);
         }
         // A step whose read waited for another change to the vial read it stale, or (when that change moved it
         // out of a joined row, e.g. to another site) not at all: both are read again with the lock taken first.
