@@ -2,10 +2,16 @@ import { formatElementString, LaneVerifier } from '@lyotrace/domain';
 import { AuditRepository } from '@lyotrace/persistence';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { ApiHarness } from '../support/api-harness.js';
-import { CustodyWorld, releasedVials, scanOf, type TestVial } from '../support/custody-journey.js';
-import { openTestDataSource } from '../support/database.js';
-import { GenealogyFactory } from '../support/genealogy-factory.js';
+import type { ApiHarness } from '../support/api-harness.js';
+import {
+  closeCustodySuite,
+  type CustodyWorld,
+  openCustodySuite,
+  releasedVials,
+  scanOf,
+  type TestVial,
+} from '../support/custody-journey.js';
+import type { GenealogyFactory } from '../support/genealogy-factory.js';
 
 interface VialRow {
   id: string;
@@ -42,15 +48,9 @@ describe('chain of custody: a shipment of several shippers, vial by vial', () =>
   let w: CustodyWorld;
 
   beforeAll(async () => {
-    api = await ApiHarness.start();
-    db = await openTestDataSource();
-    f = await GenealogyFactory.create(api);
-    w = await CustodyWorld.create(api);
+    ({ api, db, f, w } = await openCustodySuite());
   });
-  afterAll(async () => {
-    await api.close();
-    await db.destroy();
-  });
+  afterAll(() => closeCustodySuite({ api, db }));
 
   const sscc = (s: string) => `]C1${formatElementString([{ ai: '00', value: s }])}`;
   const vialRows = async (ids: string[]): Promise<Map<string, VialRow>> =>

@@ -10,12 +10,18 @@ import { ScanAction } from '@lyotrace/contracts';
 import { CustodyRepository } from '@lyotrace/persistence';
 import { BridgeCredentialService } from '@lyotrace/services';
 import type { DataSource } from 'typeorm';
-import { ApiHarness } from '../support/api-harness.js';
-import { CustodyWorld, releasedVials, scanOf, type TestVial } from '../support/custody-journey.js';
-import { openTestDataSource } from '../support/database.js';
+import type { ApiHarness } from '../support/api-harness.js';
+import {
+  closeCustodySuite,
+  type CustodyWorld,
+  openCustodySuite,
+  releasedVials,
+  scanOf,
+  type TestVial,
+} from '../support/custody-journey.js';
 import { epcisSchemaErrors } from '../support/epcis-validator.js';
 import { unique } from '../support/factories.js';
-import { GenealogyFactory } from '../support/genealogy-factory.js';
+import type { GenealogyFactory } from '../support/genealogy-factory.js';
 
 interface Interval {
   step: string;
@@ -38,15 +44,9 @@ describe('chain of custody: scan, store, ship, receive', () => {
   let w: CustodyWorld;
 
   beforeAll(async () => {
-    api = await ApiHarness.start();
-    db = await openTestDataSource();
-    f = await GenealogyFactory.create(api);
-    w = await CustodyWorld.create(api);
+    ({ api, db, f, w } = await openCustodySuite());
   });
-  afterAll(async () => {
-    await api.close();
-    await db.destroy();
-  });
+  afterAll(() => closeCustodySuite({ api, db }));
 
   const custody = async (vialId: string, token = w.warehouse.token) =>
     api.request<{

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ApiHarness } from '../support/api-harness.js';
-import { CustodyWorld, releasedVials, scanOf, type ScanBody } from '../support/custody-journey.js';
-import { openTestDataSource } from '../support/database.js';
-import { GenealogyFactory } from '../support/genealogy-factory.js';
+import type { ApiHarness } from '../support/api-harness.js';
+import {
+  closeCustodySuite,
+  type CustodyWorld,
+  openCustodySuite,
+  releasedVials,
+  scanOf,
+  type ScanBody,
+} from '../support/custody-journey.js';
+import type { GenealogyFactory } from '../support/genealogy-factory.js';
 
 /**
  * A custody step scan takes two statements besides BEGIN and COMMIT: the key's claim with the vial under lock,
@@ -17,15 +23,9 @@ describe('scan steps: answers and claims', () => {
   let w: CustodyWorld;
 
   beforeAll(async () => {
-    api = await ApiHarness.start();
-    db = await openTestDataSource();
-    f = await GenealogyFactory.create(api);
-    w = await CustodyWorld.create(api);
+    ({ api, db, f, w } = await openCustodySuite());
   });
-  afterAll(async () => {
-    await api.close();
-    await db.destroy();
-  });
+  afterAll(() => closeCustodySuite({ api, db }));
 
   const storedScans = async (key: string) =>
     (

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { LocationKind, Role, SiteKind } from '@lyotrace/contracts';
 import { formatElementString } from '@lyotrace/domain';
-import type { ApiHarness, ApiResponse } from './api-harness.js';
+import type { DataSource } from 'typeorm';
+import { ApiHarness, type ApiResponse } from './api-harness.js';
+import { openTestDataSource } from './database.js';
 import { makeSite, makeUser, unique } from './factories.js';
-import type { GenealogyFactory } from './genealogy-factory.js';
+import { GenealogyFactory } from './genealogy-factory.js';
 
 export interface TestVial {
   id: string;
@@ -193,4 +195,25 @@ export async function releasedVials(
   const res = await f.release(c.lotA, 'release');
   if (res.status !== 200) throw new Error(`release: ${res.status} ${JSON.stringify(res.body)}`);
   return { lot: c.lotA, vials: c.vialsA, other: c.lotB, otherVials: c.vialsB };
+}
+
+/** What a custody test suite works with: the API, the test database, the genealogy factory, the custody world. */
+export interface CustodySuite {
+  api: ApiHarness;
+  db: DataSource;
+  f: GenealogyFactory;
+  w: CustodyWorld;
+}
+
+/** A fresh API on the test database, with the people and places of a custody journey (for a beforeAll). */
+export async function openCustodySuite(): Promise<CustodySuite> {
+  const api = await ApiHarness.start();
+  const db = await openTestDataSource();
+  return { api, db, f: await GenealogyFactory.create(api), w: await CustodyWorld.create(api) };
+}
+
+/** Closes what openCustodySuite opened (for an afterAll). */
+export async function closeCustodySuite(suite: Pick<CustodySuite, 'api' | 'db'>): Promise<void> {
+  await suite.api.close();
+  await suite.db.destroy();
 }
