@@ -15,7 +15,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { IsCalendarDate, toInstant } from '../validation/calendar.validators.js';
+import { IsCalendarDate, toInstant } from '../http/calendar.validators.js';
 
 const PRINTABLE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 const toBool = ({ value }: { value: unknown }): unknown =>
