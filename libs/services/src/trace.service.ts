@@ -268,6 +268,25 @@ export function vialLineFormat(
 const vialRowLine = (row: TraceVialRow): string =>
   `${JSON.stringify({ type: 'vial', ...toTraceVial(row) })}\n`;
 
+/** The NDJSON lines before the vials: the trace (with how many vial lines follow), its lots, its edges. */
+function ndjsonHead(ref: TraceRef, lots: TraceNode[], edges: TraceEdge[], vialTotal: number): string {
+  let head = `${JSON.stringify({ type: 'trace', ref, vialTotal })}\n`;
+  for (const lot of lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
+  for (const edge of edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
+  return head;
+}
+
+/** `head`, then the chunks of `vialLines`; however the result ends, `vialLines` is destroyed (its cursor closed). */
+function ndjson(head: string, vialLines: Readable): Readable {
+  async function* lines(): AsyncGenerator<string> {
+    yield head;
+    for await (const chunk of vialLines) yield chunk as string;
+  }
+  const body = Readable.from(lines(), { objectMode: false });
+  body.once('close', () => vialLines.destroy());
+  return body;
+}
+
 const PATIENT_PREFIX = 'patient:';
 
 /**
@@ -445,42 +464,31 @@ export class TraceService {
   }
 
   /**
-   * The downstream graph and every downstream vial as NDJSON vial lines (`vialLines`: text chunks, in the order of
-   * the paged form), for one resolution of `ref`. Destroying or finishing `vialLines` hands the connection back.
+   * The forward trace of `ref` as NDJSON, for one resolution of `ref`: a `trace` line (with `vialTotal`), the
+   * `lot` and `edge` lines, then every downstream vial in the order of the paged form. Destroying or finishing the
+   * stream hands its connection back, whether or not it was ever read.
    */
-  async forwardStream(
-    ref: string,
-    actor: Actor,
-  ): Promise<{
-    ref: TraceRef;
-    lots: TraceNode[];
-    edges: TraceEdge[];
-    vialTotal: number;
-    vialLines: Readable;
-  }> {
+  async forwardStream(ref: string, actor: Actor): Promise<Readable> {
     const resolved = await this.resolve(ref, actor);
     if (resolved.type !== 'lot') {
       // The same answer as the JSON form: the vials named, no graph.
       const rows = await this.startVials(resolved);
-      return {
-        ref: resolved,
-        lots: [],
-        edges: [],
-        vialTotal: rows.length,
-        vialLines: Readable.from([rows.map(vialRowLine).join('')].filter((text) => text.length > 0)),
-      };
+      return ndjson(
+        ndjsonHead(resolved, [], [], rows.length),
+        Readable.from([rows.map(vialRowLine).join('')].filter((text) => text.length > 0)),
+      );
     }
     // Graph, count and vials in one snapshot: the header's total is the number of vial lines that follow.
     const session = await this.trace.openForwardStream(resolved.lotId!);
     try {
       const format = vialLineFormat(new Map(session.lots.map((l) => [l.id, l.code])), session.siteCodes);
-      return {
-        ref: resolved,
-        lots: session.lots.map(toNode),
-        edges: session.edges.map(toEdge),
-        vialTotal: session.vialCount,
-        vialLines: session.vials(format),
-      };
+      const head = ndjsonHead(
+        resolved,
+        session.lots.map(toNode),
+        session.edges.map(toEdge),
+        session.vialCount,
+      );
+      return ndjson(head, session.vials(format));
     } catch (error) {
       await session.abandon();
       throw error;

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { type Actor, Role } from '@lyotrace/contracts';
@@ -44,12 +43,6 @@ export class ForwardTraceQuery extends TraceQuery {
   format?: 'json' | 'ndjson';
 }
 
-/** The NDJSON body: the header lines, then the vial lines chunk by chunk (each chunk is a batch of vials). */
-async function* ndjson(head: string, vialLines: Readable): AsyncGenerator<string> {
-  yield head;
-  for await (const chunk of vialLines) yield chunk as string;
-}
-
 /** Clinics trace too, but only from their own vials, doses and patients (anything else is 404 to them). */
 const TRACERS = [Role.Admin, Role.Qa, Role.Production, Role.Clinic];
 
@@ -87,21 +80,16 @@ export class TraceController {
       await reply.send(await this.trace.forward(q.ref, { limit: q.limit ?? 1000, after: q.after }, actor));
       return;
     }
-    const { vialLines, ...graph } = await this.trace.forwardStream(q.ref, actor);
-    // However the response ends (done, client gone, error), the vial stream is destroyed: its cursor is closed
-    // and its connection goes back to the pool.
-    reply.raw.on('close', () => vialLines.destroy());
-    // A client gone while the trace was being opened closed the response before there was a listener.
+    const lines = await this.trace.forwardStream(q.ref, actor);
+    // However the response ends (done, client gone, error), the stream is destroyed: its cursor is closed and its
+    // connection goes back to the pool. A client gone while the trace was being opened closed the response before
+    // there was a listener.
+    reply.raw.on('close', () => lines.destroy());
     if (reply.raw.destroyed) {
-      vialLines.destroy();
+      lines.destroy();
       return;
     }
-    let head = `${JSON.stringify({ type: 'trace', ref: graph.ref, vialTotal: graph.vialTotal })}\n`;
-    for (const lot of graph.lots) head += `${JSON.stringify({ type: 'lot', ...lot })}\n`;
-    for (const edge of graph.edges) head += `${JSON.stringify({ type: 'edge', ...edge })}\n`;
-    await reply
-      .header('content-type', 'application/x-ndjson; charset=utf-8')
-      .send(Readable.from(ndjson(head, vialLines), { objectMode: false }));
+    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(lines);
   }
 
   @Get('vials/:id/identifiers')
