@@ -100,6 +100,43 @@ describe('audit trail: lane heads remembered between transactions', () => {
     await laneIsIntact(1);
   });
 
+  it('checks a remembered head with one step down the lane index, however long the trail (never a scan of it)', async () => {
+    const a = writer(1);
+    const marker = unique('head-plan');
+    // A long lane, so that reading all of it and reading its newest row differ by far in the planner's eyes.
+    await a.run(system, (uow) =>
+      uow.auditMany(
+        Array.from({ length: 5_000 }, (_, i) => ({
+          action: 'test.lane_head',
+          entityType: 'test',
+          entityId: `${marker}-${i}`,
+        })),
+      ),
+    );
+    await db.query('ANALYZE audit_event');
+    const plan = await a.run(system, async (uow) => {
+      // The transaction's first event on a lane this process knows: the one-statement path, now prepared on this
+      // connection. Its generic plan (the one a prepared statement settles on) is what every later scan runs.
+      await uow.audit({ action: 'test.lane_head', entityType: 'test', entityId: `${marker}-probe` });
+      const [known] = await uow.manager.query<{ statement: string; n: number }[]>(
+        `SELECT statement, cardinality(parameter_types) AS n FROM pg_prepared_statements
+          WHERE statement LIKE '%audit_lane AS (SELECT pg_try_advisory_xact_lock%'`,
+      );
+      if (!known) throw new Error('the one-statement append was not prepared');
+      await uow.manager.query(`PREPARE head_probe AS ${known.statement}`);
+      await uow.manager.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      const nulls = Array.from({ length: known.n }, () => 'NULL').join(', ');
+      const rows = await uow.manager.query<{ 'QUERY PLAN': string }[]>(
+        `EXPLAIN EXECUTE head_probe(${nulls})`,
+      );
+      await uow.manager.query('DEALLOCATE head_probe');
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).not.toMatch(/Seq Scan on audit_event/);
+    expect(plan).toMatch(/Index (Only )?Scan Backward using "?UQ_audit_event_lane_seq"? on audit_event/);
+    await laneIsIntact(0);
+  });
+
   it('runs the writes riding along with an event exactly once, whichever path the event takes', async () => {
     const [a, b] = [writer(1), writer(1)];
     const marker = unique('along');

@@ -76,10 +76,15 @@ const APPEND_MANY_CHUNK = 2_000;
 /**
  * A transaction's first event, on a lane whose head this process knows from its own last commit there: the lane's
  * lock, the check that the head is still that one, and the INSERT in one statement (after any writes riding
- * along). The check is the real guard, never the memory: the row at seq − 1 must carry prev_hash and no row may
- * sit at seq or after. A writer that committed after this statement's snapshot is caught by the unique (lane,
- * lane_seq) index (DO NOTHING in READ COMMITTED). Either way nothing is written and the caller reads the head
- * under the lock it now holds. `v`: the placeholders of the event's values, in INSERT_COLUMNS order.
+ * along). The check is the real guard, never the memory: the lane's newest row must be seq − 1 carrying prev_hash
+ * (or the lane must be empty when seq is 1). A writer that committed after this statement's snapshot is caught by
+ * the unique (lane, lane_seq) index (DO NOTHING in READ COMMITTED). Either way nothing is written and the caller
+ * reads the head under the lock it now holds. `v`: the placeholders of the event's values, in INSERT_COLUMNS order.
+ *
+ * The head is read as "newest row of the lane" (ORDER BY lane_seq DESC LIMIT 1: one step down the (lane, lane_seq)
+ * index, whatever the table's size), never as "NOT EXISTS a row at seq or after": in the prepared statement's
+ * generic plan PostgreSQL guessed a third of the lane matched and chose a sequential scan that stops at the first
+ * match; as no row ever matches, every scan step read the whole audit trail.
  */
 function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[]): string {
   const [lane, seq, prevHash] = [v[0]!, v[1]!, v[13]!];
@@ -91,10 +96,10 @@ function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[]): s
     SELECT ${v.map((p, i) => `${p}::${COLUMN_TYPES[i]!}`).join(', ')}
       FROM audit_lane
      WHERE audit_lane.got
-       AND NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.lane = ${lane}::int AND e.lane_seq >= ${seq}::bigint)
-       AND (${seq}::bigint = 1 OR EXISTS (
-             SELECT 1 FROM audit_event e
-              WHERE e.lane = ${lane}::int AND e.lane_seq = ${seq}::bigint - 1 AND e.hash = ${prevHash}::text))
+       AND COALESCE(
+             (SELECT e.lane_seq = ${seq}::bigint - 1 AND e.hash = ${prevHash}::text
+                FROM audit_event e WHERE e.lane = ${lane}::int ORDER BY e.lane_seq DESC LIMIT 1),
+             ${seq}::bigint = 1)
     ON CONFLICT (lane, lane_seq) DO NOTHING
     RETURNING id)`,
   ])}SELECT audit_lane.got, (SELECT id FROM audit_ins) AS id FROM audit_lane`;
