@@ -1,0 +1,175 @@
+import { DeferredBeginClient } from '@lyotrace/persistence';
+import type { PoolClient } from 'pg';
+import QueryStream from 'pg-query-stream';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { migrateTestDatabase, openTestDataSource } from '../support/database.js';
+
+/**
+ * The pool's connections send a transaction's BEGIN together with its first statement (DeferredBeginClient).
+ * These tests watch the wire (ReadyForQuery messages, one per round trip) and the transaction ids PostgreSQL
+ * hands out (txid_current(): the same id twice means the same transaction), on a real PostgreSQL.
+ */
+describe('persistence: BEGIN rides with the first statement of a transaction', () => {
+  let db: DataSource;
+
+  beforeAll(async () => {
+    await migrateTestDatabase();
+    db = await openTestDataSource();
+  });
+  afterAll(() => db.destroy());
+
+  const clientOf = (runner: QueryRunner) =>
+    (runner as unknown as { databaseConnection: PoolClient & DeferredBeginClient }).databaseConnection;
+
+  /** Runs `work` in a TypeORM transaction, counting the round trips (ReadyForQuery) it takes from BEGIN on. */
+  async function inTransaction(
+    work: (runner: QueryRunner, client: PoolClient) => Promise<void>,
+    end: 'commit' | 'rollback' = 'commit',
+  ): Promise<number> {
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    const client = clientOf(runner);
+    let roundTrips = 0;
+    const count = () => (roundTrips += 1);
+    const wire = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    wire.on('readyForQuery', count);
+    try {
+      await runner.startTransaction();
+      expect(client.hasPendingBegin).toBe(true);
+      try {
+        await work(runner, client);
+      } catch (error) {
+        await runner.rollbackTransaction();
+        throw error;
+      }
+      await (end === 'commit' ? runner.commitTransaction() : runner.rollbackTransaction());
+    } finally {
+      wire.off('readyForQuery', count);
+      await runner.release();
+    }
+    return roundTrips;
+  }
+
+  const txid = async (run: () => Promise<{ x: string }[]>) => (await run())[0]!.x;
+  /** A named prepared statement, as the hot paths send theirs (queryPrepared). */
+  const prepared = async <T extends object>(
+    client: PoolClient,
+    name: string,
+    text: string,
+    values: unknown[],
+  ) => (await client.query<T>({ name, text, values })).rows;
+
+  it('is what the pool hands out', async () => {
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    try {
+      expect(clientOf(runner)).toBeInstanceOf(DeferredBeginClient);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('sends BEGIN with a statement that has parameters: one round trip for both, in one transaction', async () => {
+    const ids: string[] = [];
+    const trips = await inTransaction(async (runner) => {
+      ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x WHERE $1::int = 1', [1])));
+      ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x')));
+    });
+    expect(ids[0]).toBe(ids[1]);
+    expect(trips).toBe(3); // BEGIN + first statement, second statement, COMMIT
+  });
+
+  it('sends BEGIN with a named prepared statement (as queryPrepared does), which stays prepared for the next use', async () => {
+    const text = 'SELECT txid_current()::text AS x, $1::text AS tag';
+    for (let round = 0; round < 2; round += 1) {
+      const ids: string[] = [];
+      const trips = await inTransaction(async (runner, client) => {
+        ids.push(await txid(() => prepared<{ x: string }>(client, 'deferred_begin_txid', text, ['probe'])));
+        ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x')));
+      });
+      expect(ids[0]).toBe(ids[1]);
+      expect(trips).toBe(3);
+    }
+  });
+
+  it('sends BEGIN first, on its own, before a statement without parameters (simple protocol)', async () => {
+    const ids: string[] = [];
+    const trips = await inTransaction(async (runner) => {
+      ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x')));
+      ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x')));
+    });
+    expect(ids[0]).toBe(ids[1]);
+    expect(trips).toBe(4);
+  });
+
+  it('sends BEGIN before a stream, which then reads inside the transaction', async () => {
+    const ids: string[] = [];
+    await inTransaction(async (runner, client) => {
+      const stream = client.query(new QueryStream('SELECT txid_current()::text AS x'));
+      for await (const row of stream) ids.push((row as { x: string }).x);
+      ids.push(await txid(() => runner.query('SELECT txid_current()::text AS x')));
+    });
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it('rolls back a first statement that rode with BEGIN', async () => {
+    const marker = `deferred-${Date.now()}`;
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    await inTransaction(async (runner) => {
+      await runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
+    }, 'rollback');
+    expect(await db.query('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).toHaveLength(0);
+  });
+
+  it('sends nothing at all for a transaction that ran no statement, and the connection goes on working', async () => {
+    expect(await inTransaction(() => Promise.resolve())).toBe(0);
+    expect(await inTransaction(() => Promise.resolve(), 'rollback')).toBe(0);
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('answers a failed first statement as an error and leaves the transaction to roll back', async () => {
+    await expect(
+      inTransaction(async (runner) => {
+        await runner.query('SELECT 1 / $1::int AS boom', [0]);
+      }),
+    ).rejects.toThrow(/division by zero/);
+    // A prepared statement whose batch failed before its own Parse answered is parsed again next time.
+    await expect(
+      inTransaction(async (_runner, client) => {
+        await prepared(
+          client,
+          'deferred_begin_bad',
+          'SELECT no_such_column, $1::int AS x FROM pg_class',
+          [1],
+        );
+      }),
+    ).rejects.toThrow(/no_such_column/);
+    // The same name, now with a text that parses: pg must send its Parse, not assume the failed one took.
+    const again = await inTransaction(async (_runner, client) => {
+      expect(await prepared(client, 'deferred_begin_bad', 'SELECT $1::int AS x', [7])).toEqual([{ x: 7 }]);
+    });
+    expect(again).toBe(2);
+  });
+
+  it('never carries a pending BEGIN over to the next user of the connection', async () => {
+    const marker = `carried-${Date.now()}`;
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    const client = clientOf(runner);
+    await runner.startTransaction();
+    expect(client.hasPendingBegin).toBe(true);
+    await runner.release(); // abandoned: neither COMMIT nor ROLLBACK
+    expect(client.hasPendingBegin).toBe(false);
+    // Whoever gets this connection next writes outside any transaction: the row is there for everyone at once.
+    const pool = (db.driver as unknown as { master: { connect(): Promise<PoolClient> } }).master;
+    const next = await pool.connect();
+    try {
+      await next.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
+      expect(await db.query('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).toHaveLength(1);
+    } finally {
+      next.release();
+    }
+  });
+});
