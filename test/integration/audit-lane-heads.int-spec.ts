@@ -163,6 +163,42 @@ describe('audit trail: lane heads remembered between transactions', () => {
     await laneIsIntact(0);
   });
 
+  it('runs the unit of work again when its last event, carrying the COMMIT, finds the remembered head moved on', async () => {
+    const [a, b] = [writer(1), writer(1)];
+    const marker = unique('last');
+    await db.query('CREATE TABLE IF NOT EXISTS audit_last_probe (tag text)');
+    const lastEvent = async (tag: string): Promise<number> => {
+      let runs = 0;
+      await a.run(system, async (uow) => {
+        runs += 1;
+        await uow.audit(
+          { action: 'test.lane_head', entityType: 'test', entityId: tag },
+          (p) => [`ride AS (INSERT INTO audit_last_probe (tag) VALUES (${p.add(tag, 'text')}))`],
+          { last: true },
+        );
+      });
+      return runs;
+    };
+    await write(a, `${marker}-a`); // a remembers lane 0's head…
+    await write(b, `${marker}-b`); // …which b moves on
+    // a's one-statement append (with the COMMIT riding) fails as a whole, and the unit of work runs again.
+    expect(await lastEvent(`${marker}-moved`)).toBe(2);
+    // Now a knows the head again: one run, the event and its COMMIT in one statement.
+    expect(await lastEvent(`${marker}-known`)).toBe(1);
+    expect((await eventsOf(marker)).map((r) => r.entity_id)).toEqual([
+      `${marker}-a-0`,
+      `${marker}-b-0`,
+      `${marker}-moved`,
+      `${marker}-known`,
+    ]);
+    const rides = await db.query<{ tag: string }[]>(
+      'SELECT tag FROM audit_last_probe WHERE tag LIKE $1 ORDER BY tag',
+      [`${marker}%`],
+    );
+    expect(rides.map((r) => r.tag)).toEqual([`${marker}-known`, `${marker}-moved`]);
+    await laneIsIntact(0);
+  });
+
   it('fails as a whole when a write riding along fails: no event, no write, the lane free again', async () => {
     const a = writer(1);
     const marker = unique('failing');

@@ -54,6 +54,7 @@ describe('persistence', () => {
         'TraceVialOrder1764046800000',
         'LeanStepIndexes1764050400000',
         'TraceDoseCover1764052200000',
+        'AuditLaneGuard1764054000000',
       ]);
     } finally {
       await Promise.all([a!.destroy(), b!.destroy()]);

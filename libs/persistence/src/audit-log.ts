@@ -1,7 +1,21 @@
 import { Actor, AuditActorKind } from '@lyotrace/contracts';
 import { auditEventHash, Clock, GENESIS_HASH, normalise } from '@lyotrace/domain';
-import { EntityManager } from 'typeorm';
+import { EntityManager, QueryFailedError } from 'typeorm';
 import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from './prepared-statement.js';
+
+/** SQLSTATE of lyotrace_audit_lane_moved() (migration AuditLaneGuard). */
+const LANE_MOVED_SQLSTATE = 'LY001';
+
+/**
+ * The transaction's last statement carried its COMMIT on a remembered lane head that had moved on: nothing was
+ * written and the transaction is rolled back. TransactionRunner.run runs the unit of work again, once, without
+ * letting the COMMIT ride (the lane's head is then read under its lock).
+ */
+export class AuditLaneMoved extends Error {
+  constructor() {
+    super('the audit lane moved on since this process last wrote there');
+  }
+}
 
 /** Advisory-lock namespace of audit lanes ("LY" + 1), so our locks never collide with another key space. */
 export const AUDIT_LANE_LOCK_NAMESPACE = 0x4c5901;
@@ -85,8 +99,11 @@ const APPEND_MANY_CHUNK = 2_000;
  * index, whatever the table's size), never as "NOT EXISTS a row at seq or after": in the prepared statement's
  * generic plan PostgreSQL guessed a third of the lane matched and chose a sequential scan that stops at the first
  * match; as no row ever matches, every scan step read the whole audit trail.
+ *
+ * `last`: the statement is its transaction's last and carries the COMMIT, so "not written, read the head and try
+ * again" is no longer possible: the statement fails instead (SQLSTATE LY001, AuditLaneMoved).
  */
-function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[]): string {
+function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[], last: boolean): string {
   const [lane, seq, prevHash] = [v[0]!, v[1]!, v[13]!];
   return `${withClause([
     ...ctes,
@@ -102,7 +119,10 @@ function appendOnKnownHeadSql(ctes: string[], namespace: string, v: string[]): s
              ${seq}::bigint = 1)
     ON CONFLICT (lane, lane_seq) DO NOTHING
     RETURNING id)`,
-  ])}SELECT audit_lane.got, (SELECT id FROM audit_ins) AS id FROM audit_lane`;
+  ])}SELECT audit_lane.got, ${
+    // As the transaction's last statement (its COMMIT rides along), an event not written fails the statement.
+    last ? 'COALESCE((SELECT id FROM audit_ins), lyotrace_audit_lane_moved())' : '(SELECT id FROM audit_ins)'
+  } AS id FROM audit_lane`;
 }
 
 /**
@@ -138,12 +158,15 @@ export class AuditLog {
   /**
    * Appends `entry` to the chain. `alongside`: writes of the change being audited, run in the same round trip
    * as the event's INSERT whenever that can be done (always in the same transaction, whatever happens).
+   * `last`: nothing follows in this transaction, so its COMMIT may ride with the event's INSERT; the event is
+   * then written and committed, or the call fails (AuditLaneMoved when a remembered lane head moved on).
    */
   async append(
     manager: EntityManager,
     ctx: ActorContext,
     entry: AuditEntry,
     alongside?: AlongsideWrites,
+    options: { last?: boolean } = {},
   ): Promise<string> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('AuditLog.append must run inside a transaction');
@@ -152,7 +175,14 @@ export class AuditLog {
     let head = this.heads.get(manager);
     let pending = alongside;
     if (!head) {
-      const first = await this.appendOnKnownHead(manager, ctx, entry, occurredAt, pending);
+      const first = await this.appendOnKnownHead(
+        manager,
+        ctx,
+        entry,
+        occurredAt,
+        pending,
+        options.last === true,
+      );
       if (first.id !== null) return first.id;
       if (first.ranAlongside) pending = undefined;
       else if (pending) {
@@ -166,6 +196,7 @@ export class AuditLog {
     const event = this.chained(head, ctx, entry, occurredAt);
     const params = new StatementParams();
     const ctes = pending ? pending(params) : [];
+    // Under the lane's lock with its head read under it, the INSERT writes the event or fails: the COMMIT may ride.
     const rows = await queryPrepared<{ id: string }>(
       manager,
       appendSql(
@@ -173,6 +204,7 @@ export class AuditLog {
         event.values.map((value) => params.add(value)),
       ),
       params.values,
+      { last: options.last === true },
     );
     this.heads.set(manager, event.head);
     return rows[0]!.id;
@@ -290,6 +322,7 @@ export class AuditLog {
     entry: AuditEntry,
     occurredAt: Date,
     alongside: AlongsideWrites | undefined,
+    last: boolean,
   ): Promise<{ id: string | null; ranAlongside: boolean }> {
     const lane = this.knownFreeLane();
     if (lane === null) return { id: null, ranAlongside: false };
@@ -303,8 +336,19 @@ export class AuditLog {
       ctes,
       namespace,
       event.values.map((value) => params.add(value)),
+      last,
     );
-    const [row] = await queryPrepared<{ got: boolean; id: string | null }>(manager, sql, params.values);
+    let row: { got: boolean; id: string | null } | undefined;
+    try {
+      [row] = await queryPrepared<{ got: boolean; id: string | null }>(manager, sql, params.values, { last });
+    } catch (error) {
+      const code =
+        error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
+      if (code !== LANE_MOVED_SQLSTATE) throw error;
+      // Not this process's head any more: forget it, so that the next transaction reads it under the lock.
+      this.committed.delete(lane);
+      throw new AuditLaneMoved();
+    }
     if (row?.id) {
       this.heads.set(manager, event.head);
       return { id: row.id, ranAlongside: true };

@@ -4,7 +4,7 @@ import { DataSource, DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm'
 // A SQL DATE is a calendar day, not an instant: keep it as 'YYYY-MM-DD' instead of letting pg turn it into a
 // JavaScript Date at local midnight (which shifts the day in any zone west of UTC).
 pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
-import { DeferredBeginClient } from './deferred-begin-client.js';
+import { TransactionBatchingClient } from './transaction-batching-client.js';
 import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -48,7 +48,7 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
       statement_timeout: 60_000,
       options: SESSION_OPTIONS,
       // BEGIN rides with each transaction's first statement: one round trip less per transaction.
-      Client: DeferredBeginClient,
+      Client: TransactionBatchingClient,
     },
     logging: ['error', 'warn', 'migration'],
     logger: quietLogger,

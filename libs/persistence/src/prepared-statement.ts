@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientBase, PoolClient, QueryResultRow } from 'pg';
 import { EntityManager, QueryFailedError } from 'typeorm';
+import { TransactionBatchingClient } from './transaction-batching-client.js';
 
 const names = new Map<string, string>();
 
@@ -28,11 +29,21 @@ export async function queryPrepared<T extends QueryResultRow>(
   manager: EntityManager,
   text: string,
   values: unknown[],
+  options: StatementOptions = {},
 ): Promise<T[]> {
   const runner = manager.queryRunner;
   const client = (runner as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
   if (!runner?.isTransactionActive || runner.isReleased || !client) return manager.query<T[]>(text, values);
-  return queryPreparedOn<T>(client, text, values);
+  return queryPreparedOn<T>(client, text, values, options);
+}
+
+export interface StatementOptions {
+  /**
+   * This is the transaction's last statement: the COMMIT may go in the same round trip (see
+   * TransactionBatchingClient.queryThenCommit). Once it has answered, the transaction is committed and takes no
+   * further statement; its own COMMIT then has nothing left to do.
+   */
+  last?: boolean;
 }
 
 /** queryPrepared on a connection the caller holds (a stream's own client, say). */
@@ -40,9 +51,15 @@ export async function queryPreparedOn<T extends QueryResultRow>(
   client: ClientBase,
   text: string,
   values: unknown[],
+  options: StatementOptions = {},
 ): Promise<T[]> {
+  const config = { name: statementName(text), text, values };
   try {
-    return (await client.query<T>({ name: statementName(text), text, values })).rows;
+    const result =
+      options.last && client instanceof TransactionBatchingClient
+        ? await client.queryThenCommit<T>(config)
+        : await client.query<T>(config);
+    return result.rows;
   } catch (error) {
     throw new QueryFailedError(text, values, error as Error);
   }

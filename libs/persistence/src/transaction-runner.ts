@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { ActorContext, AuditEntry, AuditLog } from './audit-log.js';
+import { ActorContext, AuditEntry, AuditLaneMoved, AuditLog } from './audit-log.js';
 import type { AlongsideWrites } from './prepared-statement.js';
 
 /** What a unit of work gets: the transaction's EntityManager and a way to audit inside it. */
@@ -8,9 +8,12 @@ export interface UnitOfWork {
   readonly ctx: ActorContext;
   /**
    * Writes an audit event in this transaction. `alongside`: the audited change's own writes, which may then
-   * share the event's round trip to the database (see AuditLog.append).
+   * share the event's round trip to the database (see AuditLog.append). `last`: nothing follows in this unit of
+   * work, so the COMMIT may ride in the same round trip; the unit of work must then not touch the database again,
+   * and must be safe to run twice: if the audit lane it went for had moved on, everything is rolled back and
+   * `run` runs the unit of work again (once, without the COMMIT riding).
    */
-  audit(entry: AuditEntry, alongside?: AlongsideWrites): Promise<string>;
+  audit(entry: AuditEntry, alongside?: AlongsideWrites, options?: { last?: boolean }): Promise<string>;
   /** Writes one audit event per entry in this transaction, chained in order (see AuditLog.appendMany). */
   auditMany(entries: readonly AuditEntry[]): Promise<string[]>;
 }
@@ -26,6 +29,19 @@ export class TransactionRunner {
   ) {}
 
   async run<T>(ctx: ActorContext, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    try {
+      return await this.attempt(ctx, work, true);
+    } catch (error) {
+      if (!(error instanceof AuditLaneMoved)) throw error;
+      return this.attempt(ctx, work, false);
+    }
+  }
+
+  private async attempt<T>(
+    ctx: ActorContext,
+    work: (uow: UnitOfWork) => Promise<T>,
+    lastMayCommit: boolean,
+  ): Promise<T> {
     let used: EntityManager | null = null;
     let committed = false;
     try {
@@ -34,7 +50,10 @@ export class TransactionRunner {
         const uow: UnitOfWork = {
           manager,
           ctx,
-          audit: (entry, alongside) => this.auditLog.append(manager, ctx, entry, alongside),
+          audit: (entry, alongside, options) =>
+            this.auditLog.append(manager, ctx, entry, alongside, {
+              last: lastMayCommit && options?.last === true,
+            }),
           auditMany: (entries) => this.auditLog.appendMany(manager, ctx, entries),
         };
         return work(uow);

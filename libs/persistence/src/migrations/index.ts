@@ -10,6 +10,7 @@ import { EpcisErrorDeclarations1764041400000 } from './1764041400000-epcis-error
 import { TraceVialOrder1764046800000 } from './1764046800000-trace-vial-order.js';
 import { LeanStepIndexes1764050400000 } from './1764050400000-lean-step-indexes.js';
 import { TraceDoseCover1764052200000 } from './1764052200000-trace-dose-cover.js';
+import { AuditLaneGuard1764054000000 } from './1764054000000-audit-lane-guard.js';
 
 /** Every migration, in order. Listed explicitly (no globs): what runs is what is committed. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   TraceVialOrder1764046800000,
   LeanStepIndexes1764050400000,
   TraceDoseCover1764052200000,
+  AuditLaneGuard1764054000000,
 ];

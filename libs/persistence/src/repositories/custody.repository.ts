@@ -7,7 +7,13 @@ import {
   ScanEntity,
   ShipmentEntity,
 } from '../entities/index.js';
-import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from '../prepared-statement.js';
+import {
+  type AlongsideWrites,
+  queryPrepared,
+  type StatementOptions,
+  StatementParams,
+  withClause,
+} from '../prepared-statement.js';
 import {
   CUSTODY_VIAL_COLUMNS as VIAL_COLUMNS,
   CUSTODY_VIAL_FROM as VIAL_FROM,
@@ -542,16 +548,19 @@ export class CustodyRepository {
     return manager.getRepository(ScanEntity).findOneByOrFail({ userId, idempotencyKey });
   }
 
+  /** `last`: nothing follows in the transaction, so its COMMIT may ride along (see queryPrepared). */
   async completeScan(
     manager: EntityManager,
     id: string,
     outcome: string,
     answer: Record<string, unknown>,
+    options: StatementOptions = {},
   ): Promise<void> {
-    await queryPrepared(manager, `UPDATE scan SET outcome = $2, answer = $3 WHERE id = $1`, [
-      id,
-      outcome,
-      answer,
-    ]);
+    await queryPrepared(
+      manager,
+      `UPDATE scan SET outcome = $2, answer = $3 WHERE id = $1`,
+      [id, outcome, answer],
+      options,
+    );
   }
 }

@@ -248,15 +248,29 @@ export class ScanService {
         performed = await this.perform(uow, ctx, request, claimed.id, now);
       }
       const { answer, stored } = performed;
-      if (!stored) await this.custody.completeScan(uow.manager, answer.scanId, answer.outcome, { ...answer });
-      if (answer.outcome === ScanOutcome.Refused) {
+      const refused = answer.outcome === ScanOutcome.Refused;
+      // Whatever comes last in this transaction carries its COMMIT (one round trip less per scan).
+      if (!stored) {
+        await this.custody.completeScan(
+          uow.manager,
+          answer.scanId,
+          answer.outcome,
+          { ...answer },
+          { last: !refused },
+        );
+      }
+      if (refused) {
         // Annex 11 §12.4 / GDP 9.2: a refused step is recorded too — who tried what, and why it was refused.
-        await uow.audit({
-          action: `scan.${request.action}.refused`,
-          entityType: answer.subject.kind === 'vial' ? 'vial' : 'container',
-          entityId: answer.subject.kind === 'vial' ? answer.subject.vial.id : answer.subject.id,
-          newValues: { scanId: answer.scanId, reasons: answer.reasons, context: { ...request.context } },
-        });
+        await uow.audit(
+          {
+            action: `scan.${request.action}.refused`,
+            entityType: answer.subject.kind === 'vial' ? 'vial' : 'container',
+            entityId: answer.subject.kind === 'vial' ? answer.subject.vial.id : answer.subject.id,
+            newValues: { scanId: answer.scanId, reasons: answer.reasons, context: { ...request.context } },
+          },
+          undefined,
+          { last: true },
+        );
       }
       return answer;
     });
@@ -563,7 +577,8 @@ export class ScanService {
       { id: scanId, outcome: answer.outcome, answer: { ...answer } },
     );
     // The custody interval, the vial, the EPCIS event and the stored answer ride in the audit event's round
-    // trip: one statement, one transaction (EU GDP 5.5, Annex 11 §9, Part 11 §11.10(e)).
+    // trip: one statement, one transaction (EU GDP 5.5, Annex 11 §9, Part 11 §11.10(e)). Nothing follows: the
+    // COMMIT rides too.
     await uow.audit(
       {
         action: `vial.${action}`,
@@ -583,6 +598,7 @@ export class ScanService {
         },
       },
       writes,
+      { last: true },
     );
     return answer;
   }

@@ -1,15 +1,16 @@
-import { DeferredBeginClient } from '@lyotrace/persistence';
+import { TransactionBatchingClient } from '@lyotrace/persistence';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { migrateTestDatabase, openTestDataSource } from '../support/database.js';
 
 /**
- * The pool's connections send a transaction's BEGIN together with its first statement (DeferredBeginClient).
+ * The pool's connections send a transaction's BEGIN together with its first statement, and its COMMIT with a
+ * statement said to be its last (TransactionBatchingClient).
  * These tests watch the wire (ReadyForQuery messages, one per round trip) and the transaction ids PostgreSQL
  * hands out (txid_current(): the same id twice means the same transaction), on a real PostgreSQL.
  */
-describe('persistence: BEGIN rides with the first statement of a transaction', () => {
+describe('persistence: BEGIN rides with the first statement of a transaction, COMMIT with the last', () => {
   let db: DataSource;
 
   beforeAll(async () => {
@@ -19,7 +20,7 @@ describe('persistence: BEGIN rides with the first statement of a transaction', (
   afterAll(() => db.destroy());
 
   const clientOf = (runner: QueryRunner) =>
-    (runner as unknown as { databaseConnection: PoolClient & DeferredBeginClient }).databaseConnection;
+    (runner as unknown as { databaseConnection: PoolClient & TransactionBatchingClient }).databaseConnection;
 
   /** Runs `work` in a TypeORM transaction, counting the round trips (ReadyForQuery) it takes from BEGIN on. */
   async function inTransaction(
@@ -63,7 +64,7 @@ describe('persistence: BEGIN rides with the first statement of a transaction', (
     const runner = db.createQueryRunner();
     await runner.connect();
     try {
-      expect(clientOf(runner)).toBeInstanceOf(DeferredBeginClient);
+      expect(clientOf(runner)).toBeInstanceOf(TransactionBatchingClient);
     } finally {
       await runner.release();
     }
@@ -150,6 +151,68 @@ describe('persistence: BEGIN rides with the first statement of a transaction', (
       expect(await prepared(client, 'deferred_begin_bad', 'SELECT $1::int AS x', [7])).toEqual([{ x: 7 }]);
     });
     expect(again).toBe(2);
+  });
+
+  const visibleElsewhere = async (marker: string) =>
+    (await db.query<unknown[]>('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).length === 1;
+  const lastInsert = (client: PoolClient, marker: string) =>
+    (client as unknown as TransactionBatchingClient).queryThenCommit({
+      name: 'batching_probe_insert',
+      text: 'INSERT INTO deferred_begin_probe (tag) VALUES ($1) RETURNING tag',
+      values: [marker],
+    });
+
+  it('sends COMMIT with the last statement: committed when it answers, before the transaction’s own COMMIT', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const marker = `last-${Date.now()}`;
+    let seen: boolean | null = null;
+    const trips = await inTransaction(async (runner, client) => {
+      await runner.query('SELECT txid_current() WHERE $1::int = 1', [1]);
+      const result = await lastInsert(client, marker);
+      expect(result.rows).toEqual([{ tag: marker }]);
+      seen = await visibleElsewhere(marker);
+    });
+    expect(seen).toBe(true);
+    expect(trips).toBe(2); // BEGIN + first statement, last statement + COMMIT; the COMMIT call sends nothing
+  });
+
+  it('sends BEGIN, the statement and COMMIT in one round trip when the first statement is also the last', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const marker = `only-${Date.now()}`;
+    const trips = await inTransaction(async (_runner, client) => {
+      await lastInsert(client, marker);
+    });
+    expect(trips).toBe(1);
+    expect(await visibleElsewhere(marker)).toBe(true);
+  });
+
+  it('refuses any statement after the last one, and keeps what the COMMIT committed', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const marker = `after-${Date.now()}`;
+    await expect(
+      inTransaction(async (runner, client) => {
+        await lastInsert(client, marker);
+        await runner.query('SELECT $1::int AS x', [1]);
+      }),
+    ).rejects.toThrow(/already committed/);
+    expect(await visibleElsewhere(marker)).toBe(true);
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('commits nothing when the last statement fails: its COMMIT never runs, the transaction rolls back', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const marker = `failed-${Date.now()}`;
+    await expect(
+      inTransaction(async (runner, client) => {
+        await runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
+        await (client as unknown as TransactionBatchingClient).queryThenCommit({
+          text: 'SELECT 1 / $1::int AS boom',
+          values: [0],
+        });
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await visibleElsewhere(marker)).toBe(false);
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
   it('never carries a pending BEGIN over to the next user of the connection', async () => {
