@@ -1,8 +1,8 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import type { AppConfig } from '@lyotrace/config';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module.js';
@@ -30,7 +30,9 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
-  await app.register(helmet, {
+  // Security headers (helmet), built once: @fastify/helmet builds a new helmet middleware on every request,
+  // re-reading these options each time; the headers are the same.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -40,6 +42,9 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
         imgSrc: ["'self'", 'data:'],
       },
     },
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
 
   // Brute-force defence for the routes that opt in with @RouteConfig({ rateLimit: {} }) (login): per client
