@@ -199,6 +199,28 @@ describe('audit trail: lane heads remembered between transactions', () => {
     await laneIsIntact(0);
   });
 
+  it('never lets the COMMIT ride from inside a savepoint (a nested transaction)', async () => {
+    const a = writer(1);
+    const marker = unique('nested');
+    await write(a, `${marker}-first`); // a remembers lane 0's head: the one-statement path is open
+    await expect(
+      a.run(system, async (uow) => {
+        await uow.manager.transaction(async () => {
+          await uow.audit(
+            { action: 'test.lane_head', entityType: 'test', entityId: `${marker}-inner` },
+            undefined,
+            {
+              last: true,
+            },
+          );
+        });
+        throw new Error('the outer transaction fails');
+      }),
+    ).rejects.toThrow('the outer transaction fails');
+    expect((await eventsOf(marker)).map((r) => r.entity_id)).toEqual([`${marker}-first-0`]);
+    await laneIsIntact(0);
+  });
+
   it('fails as a whole when a write riding along fails: no event, no write, the lane free again', async () => {
     const a = writer(1);
     const marker = unique('failing');

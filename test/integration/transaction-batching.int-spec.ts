@@ -196,7 +196,68 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
       }),
     ).rejects.toThrow(/already committed/);
     expect(await visibleElsewhere(marker)).toBe(true);
+    // Refused for as long as the transaction lasts, not just once: none of them runs outside it.
+    const late = `late-${Date.now()}`;
+    await inTransaction(async (runner, client) => {
+      await lastInsert(client, `${late}-last`);
+      for (const n of [1, 2]) {
+        await expect(
+          runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [`${late}-${n}`]),
+        ).rejects.toThrow(/already committed/);
+      }
+    });
+    expect(await visibleElsewhere(`${late}-1`)).toBe(false);
+    expect(await visibleElsewhere(`${late}-2`)).toBe(false);
     expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses a statement sent while the last one is still on its way (it would run after the COMMIT)', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
+    const marker = `concurrent-${Date.now()}`;
+    await inTransaction(async (runner, client) => {
+      const last = lastInsert(client, `${marker}-last`);
+      const beside = runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [`${marker}-beside`]);
+      await expect(beside).rejects.toThrow(/already committed/);
+      await last;
+    });
+    expect(await visibleElsewhere(`${marker}-last`)).toBe(true);
+    expect(await visibleElsewhere(`${marker}-beside`)).toBe(false);
+  });
+
+  it('commits nothing when the riding COMMIT itself fails (a deferred constraint), and says so', async () => {
+    await db.query(
+      `CREATE TABLE IF NOT EXISTS batching_deferred (tag text,
+         CONSTRAINT batching_deferred_once UNIQUE (tag) DEFERRABLE INITIALLY DEFERRED)`,
+    );
+    const marker = `deferred-${Date.now()}`;
+    await expect(
+      inTransaction(async (runner, client) => {
+        await runner.query('INSERT INTO batching_deferred (tag) VALUES ($1)', [marker]);
+        await (client as unknown as TransactionBatchingClient).queryThenCommit({
+          text: 'INSERT INTO batching_deferred (tag) VALUES ($1)',
+          values: [marker],
+        });
+      }),
+    ).rejects.toThrow(/batching_deferred_once/);
+    expect(await db.query('SELECT 1 FROM batching_deferred WHERE tag = $1', [marker])).toHaveLength(0);
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('closes, rather than lends out again, a connection handed back inside a transaction', async () => {
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    const rows = (await runner.query('SELECT pg_backend_pid() AS pid WHERE $1::int = 1', [1])) as {
+      pid: number;
+    }[];
+    const pid = rows[0]!.pid;
+    await runner.release(); // neither COMMIT nor ROLLBACK: PostgreSQL still has the transaction open
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i += 1) {
+      alive = (await db.query<unknown[]>('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length > 0;
+      if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(alive).toBe(false);
   });
 
   it('commits nothing when the last statement fails: its COMMIT never runs, the transaction rolls back', async () => {

@@ -7,9 +7,9 @@ import { type AlongsideWrites, queryPrepared, StatementParams, withClause } from
 const LANE_MOVED_SQLSTATE = 'LY001';
 
 /**
- * The transaction's last statement carried its COMMIT on a remembered lane head that had moved on: nothing was
- * written and the transaction is rolled back. TransactionRunner.run runs the unit of work again, once, without
- * letting the COMMIT ride (the lane's head is then read under its lock).
+ * The transaction's last statement carried its COMMIT on a remembered lane that had moved on or was busy (held by
+ * another process): nothing was written and the transaction is rolled back. TransactionRunner.run runs the unit
+ * of work again, once, without letting the COMMIT ride (where the one-statement append can fall back).
  */
 export class AuditLaneMoved extends Error {
   constructor() {
@@ -345,8 +345,7 @@ export class AuditLog {
       const code =
         error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
       if (code !== LANE_MOVED_SQLSTATE) throw error;
-      // Not this process's head any more: forget it, so that the next transaction reads it under the lock.
-      this.committed.delete(lane);
+      // The remembered head stays a hint: the rerun's append checks it again, and falls back if it moved on.
       throw new AuditLaneMoved();
     }
     if (row?.id) {

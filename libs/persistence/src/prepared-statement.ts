@@ -34,7 +34,9 @@ export async function queryPrepared<T extends QueryResultRow>(
   const runner = manager.queryRunner;
   const client = (runner as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
   if (!runner?.isTransactionActive || runner.isReleased || !client) return manager.query<T[]>(text, values);
-  return queryPreparedOn<T>(client, text, values, options);
+  // Inside a savepoint (a nested transaction) a COMMIT would end the outer transaction too: it never rides there.
+  const depth = (runner as { transactionDepth?: number }).transactionDepth ?? 1;
+  return queryPreparedOn<T>(client, text, values, depth === 1 ? options : { ...options, last: false });
 }
 
 export interface StatementOptions {

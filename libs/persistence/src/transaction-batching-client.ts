@@ -122,27 +122,32 @@ type TransactionWire = 'idle' | 'begin-pending' | 'committed';
  * - a statement the caller knows to be its transaction's last may carry the COMMIT (`queryThenCommit`); the
  *   transaction's own COMMIT then has nothing left to do, and any other statement is refused.
  * A scan step (BEGIN, read, write, COMMIT) so takes two round trips instead of four. A connection back in the
- * pool never carries a transaction's state over to its next user (see `release`).
+ * pool never carries a transaction over to its next user (see `release`).
  */
 export class TransactionBatchingClient extends pg.Client {
   private wire: TransactionWire = 'idle';
-  private poolRelease: ((...args: unknown[]) => unknown) | undefined;
+  /** Counts the times the connection went back to the pool: a late answer never touches a later checkout. */
+  private checkout = 0;
+  private poolRelease: ((error?: unknown) => unknown) | undefined;
 
   constructor(config?: string | pg.ClientConfig) {
     super(config);
     // pg-pool hands the connection out with `client.release = …` and the user gives it back by calling that.
-    // Wrapping it here clears a BEGIN still pending (a transaction abandoned without COMMIT or ROLLBACK), which
-    // would otherwise silently wrap the next user's statements in a transaction nobody commits.
+    // Wrapping it here, the next user never inherits a transaction: a BEGIN still pending (abandoned without
+    // COMMIT or ROLLBACK) is forgotten, and a connection PostgreSQL still reports inside a transaction block (a
+    // ROLLBACK that failed, say) is handed back with an error, so that pg-pool closes it instead of lending it out.
     Object.defineProperty(this, 'release', {
       configurable: true,
       enumerable: true,
       get: () => this.poolRelease,
-      set: (release: ((...args: unknown[]) => unknown) | undefined) => {
+      set: (release: ((error?: unknown) => unknown) | undefined) => {
         this.poolRelease =
           release &&
-          ((...args: unknown[]) => {
+          ((error?: unknown) => {
             this.wire = 'idle';
-            return release(...args);
+            this.checkout += 1;
+            const open = this.inTransaction() ? new Error('released inside a transaction') : undefined;
+            return release(error ?? open);
           });
       },
     });
@@ -177,16 +182,14 @@ export class TransactionBatchingClient extends pg.Client {
   override query(config: unknown, values?: unknown, callback?: unknown): any {
     const plain = callback === undefined && values === undefined;
     if (this.wire === 'committed') {
-      // The transaction committed with its last statement: its own COMMIT has nothing to do. A ROLLBACK comes
-      // when the caller failed after that: too late to undo, and nothing is open to roll back.
-      this.wire = 'idle';
-      if (plain && (config === COMMIT || config === ROLLBACK)) return Promise.resolve(emptyResult(config));
-      const error = new Error('this transaction already committed with its last statement');
-      if (typeof values === 'function' || typeof callback === 'function') {
-        ((typeof values === 'function' ? values : callback) as QueryCallback)(error);
-        return undefined;
+      // The transaction committed (or is committing) with its last statement: its own COMMIT has nothing to do.
+      // A ROLLBACK comes when the caller failed after that: too late to undo, nothing open to roll back. Any
+      // other statement is refused until then: it would run outside the transaction.
+      if (plain && (config === COMMIT || config === ROLLBACK)) {
+        this.wire = 'idle';
+        return Promise.resolve(emptyResult(config));
       }
-      return Promise.reject(error);
+      return this.refuse(config, values, callback);
     }
     if (this.wire === 'idle') {
       if (plain && config === BEGIN) {
@@ -197,10 +200,16 @@ export class TransactionBatchingClient extends pg.Client {
     }
     this.wire = 'idle';
     if (plain && (config === COMMIT || config === ROLLBACK)) return Promise.resolve(emptyResult(config));
-    if (isSubmittable(config)) return this.afterBegin(config);
+    if (isSubmittable(config)) return this.afterBegin(config, values, callback);
     if (typeof values === 'function' || callback !== undefined) {
       const [args, cb] = typeof values === 'function' ? [[], values] : [[values], callback];
-      (this.send(BEGIN) as Promise<unknown>).then(() => this.send(config, ...args, cb), cb as QueryCallback);
+      (this.send(BEGIN) as Promise<unknown>).then(() => {
+        try {
+          this.send(config, ...args, cb);
+        } catch (error) {
+          (cb as QueryCallback)(error instanceof Error ? error : new Error(String(error)));
+        }
+      }, cb as QueryCallback);
       return undefined;
     }
     return (
@@ -213,9 +222,10 @@ export class TransactionBatchingClient extends pg.Client {
   /**
    * Runs `config` (a statement with parameters: a prepared statement, say) as the transaction's last statement,
    * with the COMMIT in the same round trip (and BEGIN too, if nothing was sent yet). Resolves once both are
-   * done: the transaction is then committed. Rejects if either failed: the transaction is then not committed
-   * (roll it back as usual). Outside a transaction, or for a statement that cannot share a batch, it is a plain
-   * query and the caller's own COMMIT does the committing.
+   * done: the transaction is then committed. Rejects if PostgreSQL refused either: the transaction is then not
+   * committed (roll it back as usual). As with any COMMIT, an answer lost on the way (the connection dropped)
+   * leaves the outcome in doubt. Outside a transaction, or for a statement that cannot share a batch, it is a
+   * plain query and the caller's own COMMIT does the committing.
    */
   async queryThenCommit<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
     if (this.wire === 'committed') return this.query(config) as Promise<pg.QueryResult<R>>; // refused
@@ -223,10 +233,35 @@ export class TransactionBatchingClient extends pg.Client {
     if (!begin && !this.inTransaction()) return this.send(config) as Promise<pg.QueryResult<R>>;
     const batch = this.batch(config, undefined, { begin, commit: true });
     if (!batch) return this.query(config) as Promise<pg.QueryResult<R>>;
-    this.wire = 'idle';
-    const result = await batch;
+    // From the moment the COMMIT is on its way, nothing else may be sent for this transaction: a statement
+    // queued behind the batch would run after the COMMIT, outside the transaction.
     this.wire = 'committed';
-    return result as pg.QueryResult<R>;
+    const checkout = this.checkout;
+    try {
+      return (await batch) as pg.QueryResult<R>;
+    } catch (error) {
+      // Not committed (the statement or the COMMIT failed): the transaction is rolled back as usual.
+      if (this.checkout === checkout) this.wire = 'idle';
+      throw error;
+    }
+  }
+
+  /** A statement refused after the transaction's last one: answered as an error, as pg would answer it. */
+  private refuse(config: unknown, values: unknown, callback: unknown): unknown {
+    const error = new Error('this transaction already committed with its last statement');
+    const cb = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
+    if (isSubmittable(config)) {
+      const failing = config as pg.Submittable & {
+        handleError?: (error: Error, connection: unknown) => void;
+      };
+      process.nextTick(() => failing.handleError?.(error, this.connection));
+      return config;
+    }
+    if (cb) {
+      process.nextTick(() => cb(error));
+      return undefined;
+    }
+    return Promise.reject(error);
   }
 
   /** Whether PostgreSQL last said this connection is inside a transaction block (ReadyForQuery status). */
@@ -255,7 +290,7 @@ export class TransactionBatchingClient extends pg.Client {
    * A stream or cursor must be returned at once: BEGIN is queued first, and the submittable is sent only once
    * BEGIN has answered (pg's own queue), and not at all if BEGIN failed.
    */
-  private afterBegin<T extends pg.Submittable>(submittable: T): T {
+  private afterBegin<T extends pg.Submittable>(submittable: T, values: unknown, callback: unknown): T {
     let failed: Error | null = null;
     this.send(BEGIN, (error: Error | null) => {
       failed = error;
@@ -263,6 +298,6 @@ export class TransactionBatchingClient extends pg.Client {
     const submit = submittable.submit.bind(submittable);
     (submittable as { submit: (connection: unknown) => unknown }).submit = (connection) =>
       failed ?? submit(connection as Parameters<typeof submit>[0]);
-    return this.send(submittable) as T;
+    return this.send(submittable, values, callback) as T;
   }
 }
