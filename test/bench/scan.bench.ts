@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { currentEnvironment } from '@lyotrace/config';
@@ -131,12 +132,31 @@ async function prepare(api: BenchApi): Promise<Scenario[]> {
   ];
 }
 
+/**
+ * The API's main thread as the Linux scheduler saw it (/proc/<pid>/task/<pid>/schedstat): ns on a CPU and ns
+ * runnable but waiting for one; null where there is no /proc. A busy event loop that waits for a CPU a large
+ * share of the time is starved by the other processes (PostgreSQL, the load), not slow by itself.
+ */
+function mainThreadSchedstat(): { cpuNs: number; waitNs: number } | null {
+  try {
+    const [cpuNs, waitNs] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return cpuNs === undefined || waitNs === undefined ? null : { cpuNs, waitNs };
+  } catch {
+    return null;
+  }
+}
+
 export async function run(): Promise<void> {
   const busyWarning = await idleCheck();
   const api = await BenchApi.start();
   const measured: Measurement[] = [];
   // The API's event loop (this thread; the load runs on a worker thread): busy share over each scenario.
   const loopBusy = new Map<string, number>();
+  // How much of each scenario the main thread spent waiting for a CPU (runnable, not running), in % of wall time.
+  const runqWait = new Map<string, number>();
   try {
     for (const s of await prepare(api)) {
       if (s.key !== 'health' && !ONLY.has(s.key)) continue;
@@ -144,6 +164,8 @@ export async function run(): Promise<void> {
         `scan: ${s.key} (${CLIENTS} clients, ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s)…`,
       );
       const loop = performance.eventLoopUtilization();
+      const sched = mainThreadSchedstat();
+      const wallStart = performance.now();
       measured.push(
         await measure(s.key, {
           baseUrl: api.baseUrl,
@@ -154,6 +176,11 @@ export async function run(): Promise<void> {
         }),
       );
       loopBusy.set(s.key, performance.eventLoopUtilization(loop).utilization * 100);
+      const schedEnd = mainThreadSchedstat();
+      if (sched && schedEnd) {
+        const wallNs = (performance.now() - wallStart) * 1e6;
+        runqWait.set(s.key, ((schedEnd.waitNs - sched.waitNs) / wallNs) * 100);
+      }
     }
   } finally {
     await api.close();
@@ -161,14 +188,17 @@ export async function run(): Promise<void> {
   // CPU time per request (ms), whole machine, warm-up included: comparable across runs on a busy machine.
   const msPerRequest = (m: Measurement, pct: number): number => (pct / 100) * cpus().length * (1000 / m.rps);
   const loopPct = (m: Measurement): number => loopBusy.get(m.label) ?? Number.NaN;
+  const runqPct = (m: Measurement): number => runqWait.get(m.label) ?? Number.NaN;
   const { figures, table } = scenarioReport(measured, 'health', busyWarning.busyPct, {
-    headers: ['loop', 'ms/req'],
+    headers: ['loop', 'runq', 'ms/req'],
     cells: (m) => [
       `${loopPct(m).toFixed(0)}%`,
+      Number.isNaN(runqPct(m)) ? '-' : `${runqPct(m).toFixed(0)}%`,
       `${msPerRequest(m, m.procPct).toFixed(2)}/${msPerRequest(m, m.servicesPct).toFixed(2)}`,
     ],
     figures: (m) => ({
       [`${m.label}_api_loop_pct`]: round(loopPct(m), 1),
+      [`${m.label}_api_runq_wait_pct`]: round(runqPct(m), 1),
       [`${m.label}_cpu_ms_api`]: round(msPerRequest(m, m.procPct), 3),
       [`${m.label}_cpu_ms_db`]: round(msPerRequest(m, m.servicesPct), 3),
     }),
@@ -180,6 +210,7 @@ export async function run(): Promise<void> {
       'targets (issue 4): move ≥ 1000 scans/s sustained, p95 ≤ 20 ms, p99 ≤ 50 ms; x health = req/s / health req/s',
       'cpu = % of the whole machine taken by this process (API + load) / PostgreSQL + Redis / anything else',
       'loop = how busy the API’s event loop was (one thread: near 100 % it is the bottleneck)',
+      'runq = share of the time the API’s main thread was ready to run but waited for a CPU (Linux schedstat)',
       'ms/req = CPU time per request, API + load / PostgreSQL + Redis (warm-up included)',
       ...(busyWarning.warning ? [`WARNING: ${busyWarning.warning}`] : []),
       ...contentionNotes(measured),
