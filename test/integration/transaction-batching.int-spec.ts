@@ -16,6 +16,12 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   beforeAll(async () => {
     await migrateTestDatabase();
     db = await openTestDataSource();
+    // Scratch tables of these tests: a plain one, and one whose unique constraint is checked only at COMMIT.
+    await db.query('CREATE TABLE IF NOT EXISTS batching_probe (tag text)');
+    await db.query(
+      `CREATE TABLE IF NOT EXISTS batching_deferred (tag text,
+         CONSTRAINT batching_deferred_once UNIQUE (tag) DEFERRABLE INITIALLY DEFERRED)`,
+    );
   });
   afterAll(() => db.destroy());
 
@@ -116,11 +122,10 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
 
   it('rolls back a first statement that rode with BEGIN', async () => {
     const marker = `deferred-${Date.now()}`;
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     await inTransaction(async (runner) => {
-      await runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
+      await runner.query('INSERT INTO batching_probe (tag) VALUES ($1)', [marker]);
     }, 'rollback');
-    expect(await db.query('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).toHaveLength(0);
+    expect(await db.query('SELECT 1 FROM batching_probe WHERE tag = $1', [marker])).toHaveLength(0);
   });
 
   it('sends nothing at all for a transaction that ran no statement, and the connection goes on working', async () => {
@@ -154,16 +159,15 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   const visibleElsewhere = async (marker: string) =>
-    (await db.query<unknown[]>('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).length === 1;
+    (await db.query<unknown[]>('SELECT 1 FROM batching_probe WHERE tag = $1', [marker])).length === 1;
   const lastInsert = (client: PoolClient, marker: string) =>
     (client as unknown as TransactionBatchingClient).queryThenCommit({
       name: 'batching_probe_insert',
-      text: 'INSERT INTO deferred_begin_probe (tag) VALUES ($1) RETURNING tag',
+      text: 'INSERT INTO batching_probe (tag) VALUES ($1) RETURNING tag',
       values: [marker],
     });
 
   it('sends COMMIT with the last statement: committed when it answers, before the transaction’s own COMMIT', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const marker = `last-${Date.now()}`;
     let seen: boolean | null = null;
     const trips = await inTransaction(async (runner, client) => {
@@ -177,7 +181,6 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   it('sends BEGIN, the statement and COMMIT in one round trip when the first statement is also the last', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const marker = `only-${Date.now()}`;
     const trips = await inTransaction(async (_runner, client) => {
       await lastInsert(client, marker);
@@ -187,7 +190,6 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   it('refuses any statement after the last one, and keeps what the COMMIT committed', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const marker = `after-${Date.now()}`;
     await expect(
       inTransaction(async (runner, client) => {
@@ -202,7 +204,7 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
       await lastInsert(client, `${late}-last`);
       for (const n of [1, 2]) {
         await expect(
-          runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [`${late}-${n}`]),
+          runner.query('INSERT INTO batching_probe (tag) VALUES ($1)', [`${late}-${n}`]),
         ).rejects.toThrow(/already committed/);
       }
     });
@@ -212,11 +214,10 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   it('refuses a statement sent while the last one is still on its way (it would run after the COMMIT)', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const marker = `concurrent-${Date.now()}`;
     await inTransaction(async (runner, client) => {
       const last = lastInsert(client, `${marker}-last`);
-      const beside = runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [`${marker}-beside`]);
+      const beside = runner.query('INSERT INTO batching_probe (tag) VALUES ($1)', [`${marker}-beside`]);
       await expect(beside).rejects.toThrow(/already committed/);
       await last;
     });
@@ -225,10 +226,6 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   it('commits nothing when the riding COMMIT itself fails (a deferred constraint), and says so', async () => {
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS batching_deferred (tag text,
-         CONSTRAINT batching_deferred_once UNIQUE (tag) DEFERRABLE INITIALLY DEFERRED)`,
-    );
     const marker = `deferred-${Date.now()}`;
     await expect(
       inTransaction(async (runner, client) => {
@@ -261,11 +258,10 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
   });
 
   it('commits nothing when the last statement fails: its COMMIT never runs, the transaction rolls back', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const marker = `failed-${Date.now()}`;
     await expect(
       inTransaction(async (runner, client) => {
-        await runner.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
+        await runner.query('INSERT INTO batching_probe (tag) VALUES ($1)', [marker]);
         await (client as unknown as TransactionBatchingClient).queryThenCommit({
           text: 'SELECT 1 / $1::int AS boom',
           values: [0],
@@ -278,7 +274,6 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
 
   it('never carries a pending BEGIN over to the next user of the connection', async () => {
     const marker = `carried-${Date.now()}`;
-    await db.query('CREATE TABLE IF NOT EXISTS deferred_begin_probe (tag text)');
     const runner = db.createQueryRunner();
     await runner.connect();
     const client = clientOf(runner);
@@ -290,8 +285,8 @@ describe('persistence: BEGIN rides with the first statement of a transaction, CO
     const pool = (db.driver as unknown as { master: { connect(): Promise<PoolClient> } }).master;
     const next = await pool.connect();
     try {
-      await next.query('INSERT INTO deferred_begin_probe (tag) VALUES ($1)', [marker]);
-      expect(await db.query('SELECT 1 FROM deferred_begin_probe WHERE tag = $1', [marker])).toHaveLength(1);
+      await next.query('INSERT INTO batching_probe (tag) VALUES ($1)', [marker]);
+      expect(await db.query('SELECT 1 FROM batching_probe WHERE tag = $1', [marker])).toHaveLength(1);
     } finally {
       next.release();
     }
